@@ -1,0 +1,16 @@
+#pragma once
+// Registration of the `logguard` subcommands. Each command file adds its CLI11 subcommand
+// to the root app and, when chosen, its runner to `action`. The table in cli.cpp lists them.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace logguard::daemon::detail {
+
+/// Set by the chosen subcommand's callback; returns the process exit code.
+using Action = std::function<int()>;
+using Registrar = void (*)(CLI::App& root, Action& action);
+
+void register_parse(CLI::App& root, Action& action);
+
+}  // namespace logguard::daemon::detail

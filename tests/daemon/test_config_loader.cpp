@@ -1,0 +1,110 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "logguard/core/error.hpp"
+#include "logguard/daemon/config_loader.hpp"
+
+using logguard::core::ConfigError;
+using logguard::daemon::load_app_config;
+using logguard::daemon::parse_app_config;
+
+namespace {
+// Returns the ConfigError message for `yaml`, or "" if it loaded.
+std::string error_of(const std::string& yaml) {
+  try {
+    parse_app_config(yaml, "test.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return {};
+}
+}  // namespace
+
+TEST_CASE("a full parser section maps onto ParserConfig", "[config]") {
+  const auto cfg = parse_app_config(R"(
+parser:
+  log_format: "<Date> <Time> <Content>"
+  max_line_bytes: 4096
+  masks:
+    - {name: block, builtin: hdfs_block}
+    - name: num
+      regex: '\d+'
+      replacement: "<NUM>"
+  drain:
+    depth: 5
+    similarity_threshold: 0.6
+    max_children: 50
+    max_clusters: 1000
+    extra_delimiters: "=,"
+    parametrize_numeric_tokens: false
+)", "t.yaml");
+  CHECK(cfg.parser.log_format == "<Date> <Time> <Content>");
+  CHECK(cfg.parser.max_line_bytes == 4096);
+  REQUIRE(cfg.parser.masks.size() == 2);
+  CHECK(cfg.parser.masks[0].builtin == "hdfs_block");
+  CHECK(cfg.parser.masks[1].regex == "\\d+");
+  CHECK(cfg.parser.masks[1].replacement == "<NUM>");
+  CHECK(cfg.parser.drain.depth == 5);
+  CHECK(cfg.parser.drain.similarity_threshold == Approx(0.6));
+  CHECK(cfg.parser.drain.max_children == 50);
+  CHECK(cfg.parser.drain.max_clusters == 1000);
+  CHECK(cfg.parser.drain.extra_delimiters == "=,");
+  CHECK_FALSE(cfg.parser.drain.parametrize_numeric_tokens);
+  CHECK(cfg.source == "t.yaml");
+}
+
+TEST_CASE("an empty file gives the defaults", "[config]") {
+  const auto cfg = parse_app_config("", "empty.yaml");
+  CHECK(cfg.parser.drain.depth == logguard::core::DrainConfig{}.depth);
+  CHECK(cfg.parser.masks.empty());
+}
+
+TEST_CASE("unknown keys are rejected with the list of valid ones", "[config]") {
+  const std::string e = error_of("parser:\n  drain:\n    dept: 4\n");
+  CHECK_THAT(e, Catch::Contains("test.yaml: parser.drain.dept: unknown key"));
+  CHECK_THAT(e, Catch::Contains("depth"));
+  CHECK_THAT(e, Catch::Contains("similarity_threshold"));
+  CHECK_THAT(error_of("parsr: {}\n"), Catch::Contains("parsr: unknown key"));
+}
+
+TEST_CASE("type errors name the YAML path and line", "[config]") {
+  CHECK_THAT(error_of("parser:\n  drain:\n    depth: deep\n"),
+             Catch::Contains("parser.drain.depth: expected an integer, got 'deep' (line 3)"));
+  CHECK_THAT(error_of("parser:\n  max_line_bytes: -5\n"), Catch::Contains("parser.max_line_bytes: expected a non-negative"));
+  CHECK_THAT(error_of("parser:\n  masks: 3\n"), Catch::Contains("parser.masks: expected a list"));
+  CHECK_THAT(error_of("parser: [1, 2]\n"), Catch::Contains("parser: expected a mapping"));
+}
+
+TEST_CASE("mask entries are checked by index", "[config]") {
+  CHECK_THAT(error_of("parser:\n  masks:\n    - {name: a, builtin: number}\n    - {builtin: number}\n"),
+             Catch::Contains("parser.masks[1].name: is required"));
+  CHECK_THAT(error_of("parser:\n  masks:\n    - {name: a, regexp: x}\n"),
+             Catch::Contains("parser.masks[0].regexp: unknown key"));
+}
+
+TEST_CASE("module validation errors carry the section path", "[config]") {
+  const std::string e = error_of("parser:\n  drain:\n    depth: 1\n");
+  CHECK_THAT(e, Catch::Contains("parser.drain.depth"));
+  CHECK_THAT(error_of("parser:\n  drain:\n    similarity_threshold: 1.5\n"),
+             Catch::Contains("parser.drain.similarity_threshold"));
+}
+
+TEST_CASE("invalid YAML and missing files are clear errors", "[config]") {
+  CHECK_THAT(error_of("parser: {drain: [\n"), Catch::Contains("test.yaml: invalid YAML at line"));
+  try {
+    load_app_config("/nonexistent/dir/x.yaml");
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Contains("/nonexistent/dir/x.yaml: cannot open config file"));
+  }
+}
+
+TEST_CASE("every shipped loghub config loads", "[config]") {
+  for (const char* sys : {"Android", "Apache", "BGL", "HDFS", "HPC", "Hadoop", "HealthApp", "Linux", "Mac",
+                          "OpenSSH", "OpenStack", "Proxifier", "Spark", "Thunderbird", "Windows", "Zookeeper"}) {
+    INFO(sys);
+    const std::string path = std::string(LOGGUARD_SOURCE_DIR) + "/configs/loghub/" + sys + ".yaml";
+    CHECK_NOTHROW(load_app_config(path));
+  }
+}
