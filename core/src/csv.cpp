@@ -1,9 +1,15 @@
 #include "logguard/core/csv.hpp"
 
-namespace logguard::core::csv {
+namespace logguard::core {
 
-void append_field(std::string& out, std::string_view field) {
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+void append_csv_field(std::string& out, std::string_view field) {
+  bool quote = false;
+  for (char c : field)
+    if (c == ',' || c == '"' || c == '\n' || c == '\r') {
+      quote = true;
+      break;
+    }
+  if (!quote) {
     out.append(field);
     return;
   }
@@ -15,15 +21,77 @@ void append_field(std::string& out, std::string_view field) {
   out.push_back('"');
 }
 
+std::string csv_field(std::string_view field) {
+  std::string out;
+  append_csv_field(out, field);
+  return out;
+}
+
+std::string csv_record(const std::vector<std::string>& fields) {
+  std::string out;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    append_csv_field(out, fields[i]);
+  }
+  return out;
+}
+
+bool split_csv_record(std::string_view rec, std::vector<std::string>& fields) {
+  fields.clear();
+  std::size_t i = 0;
+  while (true) {
+    std::string field;
+    if (i < rec.size() && rec[i] == '"') {
+      ++i;
+      while (true) {
+        if (i >= rec.size()) return false;  // unterminated
+        if (rec[i] == '"') {
+          if (i + 1 < rec.size() && rec[i + 1] == '"') {
+            field.push_back('"');
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        field.push_back(rec[i++]);
+      }
+      if (i < rec.size() && rec[i] != ',') return false;  // text after closing quote
+    } else {
+      const std::size_t end = rec.find(',', i);
+      const std::size_t stop = end == std::string_view::npos ? rec.size() : end;
+      field.assign(rec.substr(i, stop - i));
+      i = stop;
+    }
+    fields.push_back(std::move(field));
+    if (i >= rec.size()) return true;
+    ++i;  // the comma
+    if (i == rec.size()) {  // trailing comma: one more empty field
+      fields.emplace_back();
+      return true;
+    }
+  }
+}
+
+Expected<std::vector<std::string>> split_csv_record(std::string_view record) {
+  std::vector<std::string> fields;
+  if (!split_csv_record(record, fields))
+    return Error{"malformed CSV record (unterminated quote or text after a closing quote)"};
+  return fields;
+}
+
+namespace csv {
+
+void append_field(std::string& out, std::string_view field) { append_csv_field(out, field); }
+
 namespace {
 
-// Parses fields from text[pos...] until an unquoted line end or end of text.
-// Returns false if a quoted field was left open at end of text.
+// Parses fields from text[pos...] until an unquoted line end or end of text; advances pos
+// past the terminator. Returns false if a quoted field was left open.
 bool parse(std::string_view text, std::size_t& pos, std::vector<std::string>& fields) {
   fields.clear();
   std::string field;
   bool quoted = false;
-  bool ok = true;
   std::size_t i = pos;
   for (; i < text.size(); ++i) {
     const char c = text[i];
@@ -49,13 +117,11 @@ bool parse(std::string_view text, std::size_t& pos, std::vector<std::string>& fi
       field.push_back(c);
     }
   }
-  if (quoted) ok = false;
   fields.push_back(std::move(field));
-  // Skip the terminator: "\r\n", "\n" or "\r".
   if (i < text.size() && text[i] == '\r') ++i;
   if (i < text.size() && text[i] == '\n') ++i;
   pos = i;
-  return ok;
+  return !quoted;
 }
 
 }  // namespace
@@ -71,4 +137,5 @@ bool next_record(std::string_view text, std::size_t& pos, std::vector<std::strin
   return true;
 }
 
-}  // namespace logguard::core::csv
+}  // namespace csv
+}  // namespace logguard::core

@@ -17,6 +17,9 @@ namespace {
 // Every subcommand of `logguard`, in --help order.
 constexpr detail::Registrar kCommands[] = {
     detail::register_parse,
+    detail::register_train,
+    detail::register_detect,
+    detail::register_evaluate,
 };
 
 }  // namespace

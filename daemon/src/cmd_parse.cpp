@@ -1,11 +1,14 @@
 // `logguard parse`: raw log lines -> one CSV row per line (LineId,EventId,EventTemplate).
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "commands.hpp"
 #include "line_reader.hpp"
@@ -24,6 +27,7 @@ struct ParseOptions {
   std::string output = "-";
   std::string load_snapshot;
   std::string save_snapshot;
+  std::string templates_out;
   bool with_params = false;
   bool quiet = false;
 };
@@ -64,6 +68,27 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+// Final template table, most frequent first: EventId,EventTemplate,Occurrences.
+void write_templates(const core::LineParser& parser,
+                     const std::unordered_map<core::TemplateId, std::uint64_t>& occurrences,
+                     const std::string& path) {
+  std::vector<std::pair<core::TemplateId, std::uint64_t>> order(occurrences.begin(), occurrences.end());
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  std::string text = "EventId,EventTemplate,Occurrences\n";
+  for (const auto& [id, n] : order) {
+    const std::string_view tpl = parser.template_text(id);
+    if (tpl.empty()) continue;  // evicted since
+    text += "E" + std::to_string(id) + ",";
+    core::csv::append_field(text, tpl);
+    text += "," + std::to_string(n) + "\n";
+  }
+  FilePtr f = open_file(path, "wb");
+  if (std::fwrite(text.data(), 1, text.size(), f.get()) != text.size() || std::fflush(f.get()) != 0)
+    throw std::runtime_error("write to '" + path + "' failed");
+}
+
 int run_parse(const ParseOptions& o) {
   const AppConfig cfg = load_app_config(o.config);
 
@@ -88,9 +113,11 @@ int run_parse(const ParseOptions& o) {
   bool cut = false;
   std::uint64_t line_id = 0;
   std::string params_json;
+  std::unordered_map<core::TemplateId, std::uint64_t> occurrences;
   while (reader.next(line, cut)) {
     ++line_id;
     const core::ParseResult r = parser.parse(line);
+    if (!o.templates_out.empty()) ++occurrences[r.template_id];
     buf += std::to_string(line_id);
     buf += ",E";
     buf += std::to_string(r.template_id);
@@ -119,6 +146,8 @@ int run_parse(const ParseOptions& o) {
   if (!buf.empty() && std::fwrite(buf.data(), 1, buf.size(), out.get()) != buf.size())
     throw std::runtime_error("write to '" + o.output + "' failed");
   if (std::fflush(out.get()) != 0) throw std::runtime_error("write to '" + o.output + "' failed");
+
+  if (!o.templates_out.empty()) write_templates(parser, occurrences, o.templates_out);
 
   if (!o.save_snapshot.empty()) {
     // Atomic replace: write a sibling temp file, then rename over the target.
@@ -160,6 +189,8 @@ void register_parse(CLI::App& root, Action& action) {
   cmd->add_flag("--with-params", opts->with_params, "add a Parameters column (JSON array of variable values)");
   cmd->add_option("--load-snapshot", opts->load_snapshot, "continue from a parser snapshot");
   cmd->add_option("--save-snapshot", opts->save_snapshot, "write the parser state here at the end (atomic)");
+  cmd->add_option("--templates-out", opts->templates_out,
+                  "also write the final templates (EventId,EventTemplate,Occurrences), most frequent first");
   cmd->add_flag("-q,--quiet", opts->quiet, "no summary line on stderr");
   cmd->callback([opts, &action] { action = [opts] { return run_parse(*opts); }; });
 }

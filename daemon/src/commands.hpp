@@ -12,5 +12,8 @@ using Action = std::function<int()>;
 using Registrar = void (*)(CLI::App& root, Action& action);
 
 void register_parse(CLI::App& root, Action& action);
+void register_train(CLI::App& root, Action& action);
+void register_detect(CLI::App& root, Action& action);
+void register_evaluate(CLI::App& root, Action& action);
 
 }  // namespace logguard::daemon::detail

@@ -2,7 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <array>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "logguard/core/error.hpp"
@@ -43,10 +45,189 @@ core::ParserConfig read_parser(YamlSection s) {
   d.get("max_clusters", c.drain.max_clusters);
   d.get("extra_delimiters", c.drain.extra_delimiters);
   d.get("parametrize_numeric_tokens", c.drain.parametrize_numeric_tokens);
+  if (d.has("wildcard_match")) {
+    std::string name;
+    d.get("wildcard_match", name);
+    if (!core::wildcard_match_from_name(name, &c.drain.wildcard_match))
+      d.fail("wildcard_match", "must be one of masked, never, any (got '" + name + "')");
+  }
+  if (d.has("template_style")) {
+    std::string name;
+    d.get("template_style", name);
+    if (!core::template_style_from_name(name, &c.drain.template_style))
+      d.fail("template_style", "must be one of drain, loghub2 (got '" + name + "')");
+  }
   d.finish();
   s.finish();
   validated(s.path(), [&] { c.validate(); });
   return c;
+}
+
+// Reads a string key that must be one of `choices`; returns its index (unchanged if absent).
+template <std::size_t N>
+void read_choice(YamlSection& s, const char* key, const std::array<const char*, N>& choices, int& out) {
+  if (!s.has(key)) return;
+  std::string v;
+  s.get(key, v);
+  for (std::size_t i = 0; i < N; ++i)
+    if (v == choices[i]) {
+      out = static_cast<int>(i);
+      return;
+    }
+  std::string list;
+  for (const char* c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
+  s.fail(key, "must be one of " + list + " (got '" + v + "')");
+}
+
+PipelineConfig read_pipeline(YamlSection s) {
+  PipelineConfig c;
+  s.get("queue_capacity", c.queue_capacity);
+  int overflow = static_cast<int>(c.overflow);
+  read_choice(s, "overflow", std::array{"block", "drop_oldest"}, overflow);
+  c.overflow = static_cast<Overflow>(overflow);
+  s.get("poll_batch", c.poll_batch);
+  s.get("tick_ms", c.tick_ms);
+  s.get("raw_lines", c.record.raw_lines);
+
+  YamlSection w = s.child("window");
+  int mode = static_cast<int>(c.window.mode);
+  read_choice(w, "mode", std::array{"session", "count", "time"}, mode);
+  c.window.mode = static_cast<WindowConfig::Mode>(mode);
+  int key_from = static_cast<int>(c.window.key_from);
+  read_choice(w, "key", std::array{"pattern", "message_key"}, key_from);
+  c.window.key_from = static_cast<WindowConfig::KeyFrom>(key_from);
+  w.get("key_pattern", c.window.key_pattern);
+  w.get("length", c.window.length);
+  w.get("stride", c.window.stride);
+  w.get("idle_timeout_ms", c.window.idle_timeout_ms);
+  w.get("max_open_sessions", c.window.max_open_sessions);
+  w.get("window_ms", c.window.window_ms);
+  w.get("stride_ms", c.window.stride_ms);
+  w.finish();
+
+  YamlSection b = s.child("batcher");
+  b.get("max_batch", c.batcher.max_batch);
+  b.get("max_wait_ms", c.batcher.max_wait_ms);
+  b.finish();
+  s.finish();
+  validated(s.path(), [&] { c.validate(); });
+  return c;
+}
+
+// A free-form mapping of scalar values (librdkafka pass-through properties), read straight
+// from YAML because its keys are not known in advance; librdkafka checks them in validate().
+std::map<std::string, std::string> read_string_map(const YAML::Node& node, const std::string& path) {
+  std::map<std::string, std::string> out;
+  if (!node.IsDefined() || node.IsNull()) return out;
+  if (!node.IsMap()) throw core::ConfigError(path, "expected a mapping of property: value");
+  for (const auto& kv : node) {
+    const std::string k = kv.first.as<std::string>();
+    if (!kv.second.IsScalar()) throw core::ConfigError(path + "." + k, "expected a single value");
+    out[k] = kv.second.as<std::string>();
+  }
+  return out;
+}
+
+KafkaConfig read_kafka(YamlSection s, const YAML::Node& node) {
+  KafkaConfig c;
+  s.get("brokers", c.brokers);
+  s.get("topics", c.topics);
+  s.get("group_id", c.group_id);
+  s.get("output_topic", c.output_topic);
+  s.child("consumer");  // marks the keys as known; their contents are read below
+  s.child("producer");
+  s.finish();
+  if (s.present()) {
+    c.consumer = read_string_map(node["consumer"], s.path() + ".consumer");
+    c.producer = read_string_map(node["producer"], s.path() + ".producer");
+  }
+  validated(s.path(), [&] { c.validate(); });
+  return c;
+}
+
+MetricsConfig read_metrics(YamlSection s) {
+  MetricsConfig c;
+  s.get("enabled", c.enabled);
+  s.get("address", c.address);
+  s.get("port", c.port);
+  s.finish();
+  validated(s.path(), [&] { c.validate(); });
+  return c;
+}
+
+std::vector<int> read_int_list(YamlSection& s, const char* key, std::vector<int> def) {
+  if (!s.has(key)) return def;
+  std::vector<std::string> raw;
+  s.get(key, raw);
+  std::vector<int> out;
+  for (const auto& r : raw) {
+    try {
+      out.push_back(std::stoi(r));
+    } catch (const std::exception&) {
+      throw core::ConfigError(s.path() + "." + key, "expected a list of integers");
+    }
+  }
+  return out;
+}
+
+ModelSection read_model(YamlSection s) {
+  ModelSection m;
+  if (s.has("kind")) {
+    std::string kind;
+    s.get("kind", kind);
+    m.train.kind = models::parse_model_kind(kind);
+  }
+  YamlSection ms = s.child("msmass");
+  auto& c = m.train.msmass;
+  ms.get("window", c.window);
+  ms.get("d_model", c.d_model);
+  ms.get("ff_dim", c.ff_dim);
+  ms.get("encoder_layers", c.encoder_layers);
+  ms.get("decoder_layers", c.decoder_layers);
+  c.scales = read_int_list(ms, "scales", c.scales);
+  c.heads_per_scale = read_int_list(ms, "heads_per_scale", c.heads_per_scale);
+  ms.get("mask_ratio", c.mask_ratio);
+  ms.get("dropout", c.dropout);
+  ms.finish();
+  YamlSection dl = s.child("deeplog");
+  dl.get("history", m.train.deeplog.history);
+  dl.get("embed_dim", m.train.deeplog.embed_dim);
+  dl.get("hidden", m.train.deeplog.hidden);
+  dl.get("layers", m.train.deeplog.layers);
+  dl.finish();
+  YamlSection t = s.child("train");
+  auto& tr = m.train;
+  t.get("epochs", tr.epochs);
+  t.get("patience", tr.patience);
+  t.get("batch_size", tr.batch_size);
+  t.get("learning_rate", tr.learning_rate);
+  t.get("validation_fraction", tr.validation_fraction);
+  t.get("train_stride", tr.train_stride);
+  t.get("dedupe_windows", tr.dedupe_windows);
+  t.get("session_boundaries", tr.session_boundaries);
+  std::int64_t seed = static_cast<std::int64_t>(tr.seed);
+  t.get("seed", seed);
+  tr.seed = static_cast<std::uint64_t>(seed);
+  t.get("threads", tr.threads);
+  t.get("top_k", tr.top_k);
+  t.finish();
+  YamlSection d = s.child("detect");
+  d.get("top_k", m.detect.top_k);
+  d.get("unknown_is_anomalous", m.detect.unknown_is_anomalous);
+  d.get("device", m.detect.device);
+  d.get("threads", m.detect.threads);
+  d.get("batch_windows", m.detect.batch_windows);
+  d.get("stride", m.detect.stride);
+  d.finish();
+  YamlSection data = s.child("data");
+  data.get("sequences", m.sequences);
+  data.get("templates", m.templates);
+  data.get("session_key", m.session_key);
+  data.finish();
+  s.finish();
+  m.train.validate();   // keys are already "model.*"
+  m.detect.validate();
+  return m;
 }
 
 AppConfig read_app(const YAML::Node& root, const std::string& source) {
@@ -54,6 +235,10 @@ AppConfig read_app(const YAML::Node& root, const std::string& source) {
   app.source = source;
   YamlSection top(root, "");
   app.parser = read_parser(top.child("parser"));
+  app.pipeline = read_pipeline(top.child("pipeline"));
+  app.kafka = read_kafka(top.child("kafka"), root["kafka"]);
+  app.metrics = read_metrics(top.child("metrics"));
+  app.model = read_model(top.child("model"));
   top.finish();
   return app;
 }

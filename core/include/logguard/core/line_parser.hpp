@@ -5,7 +5,9 @@
 // or mask regex), then parse() per line. State can be snapshotted and restored; a restored
 // parser continues with the same ids and templates.
 // Thread-safety: none. One LineParser per thread; match() is const and may run
-// concurrently with other match() calls but not with parse().
+// concurrently with other match() calls (it uses thread-local buffers) but not with
+// parse(). last_parameters()/last_header() build their results lazily: call them only
+// from the thread that parses. How it works: docs/parser.md.
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
@@ -45,6 +47,8 @@ struct ParserStats {
   std::uint64_t clusters_created = 0;
   std::uint64_t templates_changed = 0;
   std::uint64_t clusters_evicted = 0;
+  std::uint64_t similarity_scans = 0;   // lines not resolved by the exact-template index
+  std::uint64_t candidates_scored = 0;  // templates compared during those scans
 };
 
 /// Header fields of the last parsed line, by log_format field name (e.g. "Date").

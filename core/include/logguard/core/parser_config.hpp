@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "logguard/core/template_style.hpp"
+
 namespace logguard::core {
 
 /// One masking rule, applied to the content before Drain, in configured order.
@@ -21,13 +23,29 @@ struct MaskRule {
   std::string replacement = "<*>";
 };
 
+enum class WildcardMatch : std::uint8_t { masked, never, any };
+/// Name <-> value for config files ("masked", "never", "any"); false if unknown.
+bool wildcard_match_from_name(const std::string& name, WildcardMatch* out) noexcept;
+const char* to_string(WildcardMatch m) noexcept;
+
 struct DrainConfig {
-  int depth = 4;                        // parse-tree depth (>= 3): root + length + (depth-2) token levels
+  int depth = 4;                        // parse-tree depth in [3, 32]: root, token-count level, (depth-3)
+                                        // levels keyed by leading tokens, leaf (Drain3 semantics)
   double similarity_threshold = 0.5;    // in (0, 1]
   int max_children = 100;               // per internal node (>= 2)
-  std::size_t max_clusters = 0;         // 0 = unlimited; else LRU eviction of the least recently matched
+  std::size_t max_clusters = 0;         // 0 = unlimited; else evicts the cluster least recently parsed into
   std::string extra_delimiters;         // characters split like spaces, e.g. "=,"
   bool parametrize_numeric_tokens = true;  // tokens with digits never become tree keys
+  // How a template's "<*>" position counts in the similarity (docs/parser.md):
+  //   masked (default, the fix): it matches a line token that is itself "<*>" (a masked
+  //          variable): similarity = (equal constants + <*>/<*> positions) / tokens.
+  //   never: classic Drain3: it never matches, so a mostly-masked line can never reach
+  //          the threshold and keeps creating duplicate clusters.
+  //   any:   it matches any token; similarity = equal constants / template constants.
+  WildcardMatch wildcard_match = WildcardMatch::masked;
+  // How template text is written out (ParseResult::template_text, template_text(),
+  // templates()); display only: clustering, ids and parameters do not depend on it.
+  TemplateStyle template_style = TemplateStyle::drain;
   void validate() const;
 };
 

@@ -10,13 +10,30 @@
 #include <string_view>
 
 #include "logguard/core/parser_config.hpp"
+#include "logguard/daemon/kafka.hpp"
+#include "logguard/daemon/metrics.hpp"
+#include "logguard/daemon/pipeline.hpp"
+#include "logguard/models/config.hpp"
 
 namespace logguard::daemon {
 
 /// Everything a `logguard` command or the daemon reads from one YAML file. Sections a
 /// file does not contain keep their defaults.
+/// `model:` section: detector kind, hyper-parameters, training and detection settings.
+struct ModelSection {
+  models::TrainConfig train;   // model.kind, model.msmass.*, model.deeplog.*, model.train.*
+  models::DetectConfig detect; // model.detect.*
+  std::string sequences;       // model.data.sequences: default training sessions (CLI flags replace)
+  std::string templates;       // model.data.templates
+  std::string session_key;     // model.data.session_key: RE2 keying raw lines into sessions
+};
+
 struct AppConfig {
   core::ParserConfig parser;   // `parser:` section
+  PipelineConfig pipeline;     // `pipeline:` section (logguardd: windows, batching, queues)
+  KafkaConfig kafka;           // `kafka:` section (logguardd)
+  MetricsConfig metrics;       // `metrics:` section (logguardd: /metrics, /healthz, /readyz)
+  ModelSection model;          // `model:` section (logguard train/detect, logguardd scoring)
   std::string source;          // file the config came from (for messages)
 };
 

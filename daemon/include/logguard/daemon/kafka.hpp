@@ -1,0 +1,113 @@
+#pragma once
+// Kafka endpoints of the daemon (librdkafka): the consumer-group Source, the idempotent
+// producer Sink, and the embedded mock cluster used when `kafka.brokers: embedded`.
+// librdkafka stays behind these classes; its headers are not exposed.
+//
+// Errors: construction fails fast with core::ConfigError naming the key (each bad
+// pass-through property is reported as "kafka.consumer.<name>" / "kafka.producer.<name>");
+// in steady state librdkafka errors are counted and only fatal ones are reported (poll()
+// returns fatal, Sink::write() completes with ok = false).
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "logguard/daemon/stages.hpp"
+
+namespace logguard::daemon {
+
+/// The `kafka:` section.
+struct KafkaConfig {
+  std::string brokers = "embedded";  // bootstrap servers, or "embedded" (mock cluster in-process)
+  std::vector<std::string> topics;    // input topics
+  std::string group_id = "logguard";
+  std::string output_topic = "logguard-anomalies";
+  std::map<std::string, std::string> consumer;  // passed through to the consumer
+  std::map<std::string, std::string> producer;  // passed through to the producer
+  /// Throws core::ConfigError naming the key (e.g. "group_id").
+  void validate() const;
+};
+
+/// librdkafka's mock cluster, in-process, for `kafka.brokers: embedded` and tests. Data lives
+/// in memory and is lost with the object. Lifecycle: construct (throws core::LoadError),
+/// use bootstrap_servers() for clients, destroy after every client is gone.
+/// Thread-safety: create_topic() from one thread; the cluster itself serves clients on its
+/// own threads.
+class EmbeddedKafka {
+ public:
+  explicit EmbeddedKafka(int brokers = 1);
+  ~EmbeddedKafka();
+  EmbeddedKafka(const EmbeddedKafka&) = delete;
+  EmbeddedKafka& operator=(const EmbeddedKafka&) = delete;
+  const std::string& bootstrap_servers() const noexcept;
+  /// Creates a topic (throws core::LoadError on failure).
+  void create_topic(const std::string& name, int partitions, int replication = 1);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Consumer-group source. Offsets are stored only through store_offsets()
+/// (enable.auto.offset.store=false; a property that turns it on is rejected) and committed by
+/// librdkafka's auto-commit and at close. On a rebalance, the revoke handler runs first (the
+/// pipeline stores its final offsets there), stored offsets are committed, then the
+/// partitions are handed back and reported by take_revoked(). Newly assigned partitions stay
+/// paused while the source is paused.
+/// Lifecycle: construct, poll() loop, close() (or the destructor) leaves the group.
+/// Thread-safety: one thread (the consumer thread) for everything.
+class KafkaSource : public Source {
+ public:
+  /// `bootstrap` overrides config.brokers (used for "embedded").
+  KafkaSource(const KafkaConfig& config, const std::string& bootstrap);
+  ~KafkaSource() override;
+
+  PollStatus poll(std::vector<Record>& out, std::size_t max_records, std::chrono::milliseconds timeout) override;
+  void pause() override;
+  void resume() override;
+  void store_offsets(std::span<const SourcePosition> next_offsets) override;
+  std::vector<TopicPartition> take_revoked() override;
+  std::string error() const override;
+
+  void set_revoke_handler(RevokeHandler h) override;
+  /// The group's committed offsets of the currently assigned partitions (-1001: none).
+  std::vector<SourcePosition> committed(std::chrono::milliseconds timeout);
+  /// Partitions currently assigned to this member.
+  std::vector<TopicPartition> assignment();
+  bool paused() const noexcept;
+  /// Non-fatal errors reported by librdkafka (informational; counted).
+  std::uint64_t transient_errors() const noexcept;
+  /// Leaves the group after committing stored offsets. Idempotent.
+  void close();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Idempotent producer sink: one message per anomaly record to the output topic, keyed by
+/// session, with the record id in the `logguard-id` header. When librdkafka's queue is full,
+/// write() serves delivery reports until there is room (backpressure on the sink thread).
+/// Lifecycle: construct, write()/poll() from the sink thread, flush() before destruction.
+/// Thread-safety: one thread.
+class KafkaSink : public Sink {
+ public:
+  KafkaSink(const KafkaConfig& config, const std::string& bootstrap, std::string topic);
+  ~KafkaSink() override;
+  void write(std::string_view key, std::string_view id, std::string_view json, Done done) override;
+  void poll(std::chrono::milliseconds timeout) override;
+  std::size_t flush(std::chrono::milliseconds timeout) override;
+  /// Non-empty once librdkafka raised a fatal error (the sink cannot continue).
+  std::string fatal_error() const;
+  std::uint64_t transient_errors() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace logguard::daemon

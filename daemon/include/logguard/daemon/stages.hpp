@@ -1,0 +1,147 @@
+#pragma once
+// The data that flows through the streaming daemon and the interfaces of its stages:
+//
+//   Source ─Record─▶ parse/map ─Event─▶ Windower ─Window─▶ Batcher ─batch─▶ Scorer ─Verdict─▶ Sink
+//        ▲                                                                            │
+//        └──────────── OffsetTracker (stores offsets once every line is done) ◀───────┘
+//
+// Per-record stages are plain functions of their input; time-driven stages (Windower,
+// Batcher) take the current time as an argument and own tick()/flush(). The concrete
+// stages are wired together in one place (the pipeline); these interfaces let tests plug in
+// fakes. Steady-state calls return error values and never throw.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "logguard/core/error.hpp"
+#include "logguard/core/line_parser.hpp"
+
+namespace logguard::daemon {
+
+/// A partition of a source: a Kafka (topic, partition), or a replayed file (path, 0).
+struct TopicPartition {
+  std::string topic;
+  std::int32_t partition = 0;
+  friend auto operator<=>(const TopicPartition&, const TopicPartition&) = default;
+};
+
+/// Where a line came from. `offset` is the Kafka offset, or the 0-based line number of a file.
+struct SourcePosition {
+  TopicPartition tp;
+  std::int64_t offset = -1;
+};
+
+/// One raw log line as read by a Source.
+struct Record {
+  std::string line;            // without the line terminator
+  std::string key;             // Kafka message key (empty if none / not Kafka)
+  SourcePosition pos;
+  std::int64_t timestamp_ms = 0;  // Kafka message timestamp or read time (ms since epoch)
+};
+
+/// A parsed and mapped line as the windower sees it.
+struct Event {
+  core::TemplateId template_id = core::kNoTemplate;
+  SourcePosition pos;
+  std::int64_t timestamp_ms = 0;
+  std::string line;  // raw line, for the few raw lines quoted in an anomaly record
+};
+
+/// Why a window was emitted.
+enum class CloseReason : std::uint8_t {
+  max_length,  // a session (or the count stream) reached the window length W
+  idle,        // no event for idle_timeout_ms
+  evicted,     // the open-session limit was reached; the least recently active session closed
+  shutdown,    // flush() at shutdown
+  time,        // a time window's end passed
+};
+const char* to_string(CloseReason r) noexcept;
+
+/// A window of events, emitted by the Windower. Events [0, released) appear in no later
+/// window; they are done once this window is scored and (if anomalous) delivered.
+/// A `release_only` window holds events that were already scored in an earlier window of
+/// the same session: it is not scored again, it only carries their completion through the
+/// pipeline in order.
+struct Window {
+  std::string key;             // session key ("" for count/time windows)
+  std::uint64_t sequence = 0;  // 0,1,2... per session (per stream for count/time windows)
+  std::vector<Event> events;
+  std::size_t released = 0;
+  CloseReason reason = CloseReason::max_length;
+  bool release_only = false;
+};
+
+/// One position of a window where the model disagrees with the observed template.
+struct FailingPosition {
+  std::size_t index = 0;                    // into Window::events
+  core::TemplateId observed = core::kNoTemplate;
+  std::vector<core::TemplateId> expected;   // top-K predictions, best first
+};
+
+/// The scorer's judgement of one window.
+struct Verdict {
+  bool anomalous = false;
+  double score = 0.0;                       // higher = more anomalous; scorer-specific scale
+  std::vector<FailingPosition> failing;
+  std::vector<std::size_t> unknown;         // indices of events whose template the model never saw
+};
+
+/// Produces records. Lifecycle: constructed (start-up errors throw ConfigError/LoadError),
+/// then poll() in a loop on one thread until it returns end_of_stream or the daemon stops.
+/// Thread-safety: poll/pause/resume/store_offsets from the consumer thread only.
+class Source {
+ public:
+  enum class PollStatus { ok, end_of_stream, fatal };
+  virtual ~Source() = default;
+  /// Appends up to `max_records` records to `out`, waiting at most `timeout` for the first.
+  /// `fatal` means the source cannot continue; error() says why.
+  virtual PollStatus poll(std::vector<Record>& out, std::size_t max_records,
+                          std::chrono::milliseconds timeout) = 0;
+  /// Backpressure: stop fetching (Kafka pauses its assigned partitions) / fetch again.
+  virtual void pause() = 0;
+  virtual void resume() = 0;
+  /// Records that every line before `offset` (exclusive) of each partition is done.
+  virtual void store_offsets(std::span<const SourcePosition> next_offsets) = 0;
+  /// Partitions taken away by a rebalance since the last call (their state must be dropped).
+  virtual std::vector<TopicPartition> take_revoked() { return {}; }
+  /// Called from inside poll() just before partitions are taken away, so the owner can store
+  /// their final offsets. An empty function removes the handler.
+  using RevokeHandler = std::function<void(const std::vector<TopicPartition>&)>;
+  virtual void set_revoke_handler(RevokeHandler) {}
+  virtual std::string error() const { return {}; }
+};
+
+/// Scores windows in batches. Lifecycle: loaded at start-up (LoadError), then score() from
+/// the scorer thread. Thread-safety: one caller at a time.
+class Scorer {
+ public:
+  virtual ~Scorer() = default;
+  /// One verdict per window, in order. Windows are never release_only. An error (e.g. the
+  /// device failed) leaves the whole batch unscored.
+  virtual core::Expected<std::vector<Verdict>> score(std::span<const Window* const> batch) = 0;
+  /// Identifies the model in anomaly records (e.g. "msmass-hdfs-3f2a91c0").
+  virtual std::string model_version() const = 0;
+};
+
+/// Writes anomaly records. write() may complete asynchronously: `done(ok, error)` is called
+/// exactly once, from poll() or from write() itself, once the record is durable (or failed).
+/// Lifecycle: constructed at start-up, write()/poll() from the sink thread, flush() at
+/// shutdown. Thread-safety: one thread.
+class Sink {
+ public:
+  using Done = std::function<void(bool ok, std::string_view error)>;
+  virtual ~Sink() = default;
+  /// `key` is the session key, `id` the record's deterministic id, `json` its body.
+  virtual void write(std::string_view key, std::string_view id, std::string_view json, Done done) = 0;
+  /// Serves completions; waits at most `timeout`.
+  virtual void poll(std::chrono::milliseconds timeout) = 0;
+  /// Waits until every write completed or `timeout` passed; returns the number still pending.
+  virtual std::size_t flush(std::chrono::milliseconds timeout) = 0;
+};
+
+}  // namespace logguard::daemon

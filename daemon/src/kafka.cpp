@@ -1,0 +1,350 @@
+#include "logguard/daemon/kafka.hpp"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <librdkafka/rdkafkacpp.h>
+
+#include <mutex>
+
+namespace logguard::daemon {
+namespace {
+
+using core::ConfigError;
+
+// Properties with a key of their own, or that the at-least-once design depends on.
+void check_reserved(const std::string& section, const std::string& name, const std::string& value) {
+  if (name == "bootstrap.servers" || name == "metadata.broker.list")
+    throw ConfigError(section + "." + name, "set kafka.brokers instead");
+  if (section == "consumer") {
+    if (name == "group.id") throw ConfigError(section + "." + name, "set kafka.group_id instead");
+    if (name == "enable.auto.offset.store" && value != "false")
+      throw ConfigError(section + "." + name, "must stay false: offsets are stored only once their lines are done");
+  } else if (name == "enable.idempotence" && value != "true") {
+    throw ConfigError(section + "." + name, "must stay true: the anomaly producer is idempotent");
+  }
+}
+
+// Applies pass-through properties; each bad one is a ConfigError "<prefix><name>".
+void apply(RdKafka::Conf& conf, const std::string& prefix, const std::map<std::string, std::string>& props) {
+  for (const auto& [name, value] : props) {
+    std::string err;
+    if (conf.set(name, value, err) != RdKafka::Conf::CONF_OK) throw ConfigError(prefix + name, err);
+  }
+}
+
+void set_or_throw(RdKafka::Conf& conf, const std::string& name, const std::string& value) {
+  std::string err;
+  if (conf.set(name, value, err) != RdKafka::Conf::CONF_OK)
+    throw ConfigError("kafka", "cannot set librdkafka property " + name + ": " + err);
+}
+
+template <class Cb>
+void set_cb(RdKafka::Conf& conf, const char* name, Cb* cb) {
+  std::string err;
+  if (conf.set(name, cb, err) != RdKafka::Conf::CONF_OK)
+    throw ConfigError("kafka", std::string("cannot set ") + name + ": " + err);
+}
+
+std::vector<TopicPartition> convert(const std::vector<RdKafka::TopicPartition*>& parts) {
+  std::vector<TopicPartition> out;
+  out.reserve(parts.size());
+  for (const auto* p : parts) out.push_back(TopicPartition{p->topic(), p->partition()});
+  return out;
+}
+
+// Owns a librdkafka partition list.
+struct PartitionList {
+  std::vector<RdKafka::TopicPartition*> v;
+  ~PartitionList() { RdKafka::TopicPartition::destroy(v); }
+};
+
+// Error events: fatal ones are remembered, everything else is informational and counted.
+struct ErrorEvents : RdKafka::EventCb {
+  void event_cb(RdKafka::Event& e) override {
+    if (e.type() != RdKafka::Event::EVENT_ERROR) return;
+    if (e.fatal()) {
+      std::lock_guard lock(mu);
+      if (fatal.empty()) fatal = RdKafka::err2str(e.err()) + ": " + e.str();
+    } else {
+      ++transient;
+    }
+  }
+  std::string fatal_error() const {
+    std::lock_guard lock(mu);
+    return fatal;
+  }
+  mutable std::mutex mu;
+  std::string fatal;
+  std::atomic<std::uint64_t> transient{0};
+};
+
+}  // namespace
+
+// ---- KafkaConfig -------------------------------------------------------------------------
+
+void KafkaConfig::validate() const {
+  if (brokers.empty()) throw ConfigError("brokers", "must name bootstrap servers or be 'embedded'");
+  if (group_id.empty()) throw ConfigError("group_id", "must not be empty");
+  if (output_topic.empty()) throw ConfigError("output_topic", "must not be empty");
+  for (std::size_t i = 0; i < topics.size(); ++i)
+    if (topics[i].empty()) throw ConfigError("topics[" + std::to_string(i) + "]", "must not be empty");
+  // Each pass-through property is tried on a scratch configuration, so that a typo is
+  // reported by name at --check-config time, not when the daemon connects.
+  for (const auto* section : {"consumer", "producer"}) {
+    const auto& props = std::string(section) == "consumer" ? consumer : producer;
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    for (const auto& [name, value] : props) check_reserved(section, name, value);
+    apply(*conf, std::string(section) + ".", props);
+  }
+}
+
+// ---- EmbeddedKafka -----------------------------------------------------------------------
+
+struct EmbeddedKafka::Impl {
+  rd_kafka_t* rk = nullptr;
+  rd_kafka_mock_cluster_t* cluster = nullptr;
+  std::string bootstrap;
+};
+
+EmbeddedKafka::EmbeddedKafka(int brokers) : impl_(std::make_unique<Impl>()) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  impl_->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!impl_->rk) {
+    rd_kafka_conf_destroy(conf);
+    throw core::LoadError(std::string("embedded kafka: cannot create client: ") + err);
+  }
+  impl_->cluster = rd_kafka_mock_cluster_new(impl_->rk, brokers);
+  if (!impl_->cluster) {
+    rd_kafka_destroy(impl_->rk);
+    throw core::LoadError("embedded kafka: cannot start the mock cluster");
+  }
+  impl_->bootstrap = rd_kafka_mock_cluster_bootstraps(impl_->cluster);
+}
+
+EmbeddedKafka::~EmbeddedKafka() {
+  rd_kafka_mock_cluster_destroy(impl_->cluster);
+  rd_kafka_destroy(impl_->rk);
+}
+
+const std::string& EmbeddedKafka::bootstrap_servers() const noexcept { return impl_->bootstrap; }
+
+void EmbeddedKafka::create_topic(const std::string& name, int partitions, int replication) {
+  rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(impl_->cluster, name.c_str(), partitions, replication);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw core::LoadError("embedded kafka: cannot create topic " + name + ": " + rd_kafka_err2str(e));
+}
+
+// ---- KafkaSource -------------------------------------------------------------------------
+
+struct KafkaSource::Impl : RdKafka::RebalanceCb {
+  ErrorEvents events;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+  bool paused = false;
+  bool closed = false;
+  std::vector<TopicPartition> revoked;
+  RevokeHandler on_revoke;
+
+  void rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& parts) override {
+    const bool cooperative = c->rebalance_protocol() == "COOPERATIVE";
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      if (cooperative) delete c->incremental_assign(parts);
+      else c->assign(parts);
+      if (paused) c->pause(parts);
+      return;
+    }
+    if (err == RdKafka::ERR__REVOKE_PARTITIONS) {
+      auto tps = convert(parts);
+      if (on_revoke) on_revoke(tps);  // the pipeline stores its final offsets here
+      c->commitSync();                // commits stored offsets; "no offset" is fine
+      revoked.insert(revoked.end(), tps.begin(), tps.end());
+      if (cooperative) delete c->incremental_unassign(parts);
+      else c->unassign();
+      return;
+    }
+    ++events.transient;
+    c->unassign();
+  }
+
+  void assignment(PartitionList& l) { consumer->assignment(l.v); }
+};
+
+KafkaSource::KafkaSource(const KafkaConfig& config, const std::string& bootstrap)
+    : impl_(std::make_unique<Impl>()) {
+  config.validate();
+  if (config.topics.empty()) throw ConfigError("kafka.topics", "must list at least one input topic");
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  set_or_throw(*conf, "bootstrap.servers", bootstrap);
+  set_or_throw(*conf, "group.id", config.group_id);
+  set_or_throw(*conf, "enable.auto.offset.store", "false");
+  set_or_throw(*conf, "enable.auto.commit", "true");
+  set_or_throw(*conf, "auto.offset.reset", "earliest");
+  apply(*conf, "kafka.consumer.", config.consumer);
+  set_cb(*conf, "rebalance_cb", static_cast<RdKafka::RebalanceCb*>(impl_.get()));
+  set_cb(*conf, "event_cb", static_cast<RdKafka::EventCb*>(&impl_->events));
+  std::string err;
+  impl_->consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!impl_->consumer) throw ConfigError("kafka.consumer", "cannot create consumer: " + err);
+  RdKafka::ErrorCode e = impl_->consumer->subscribe(config.topics);
+  if (e != RdKafka::ERR_NO_ERROR) throw ConfigError("kafka.topics", "cannot subscribe: " + RdKafka::err2str(e));
+}
+
+KafkaSource::~KafkaSource() { close(); }
+
+Source::PollStatus KafkaSource::poll(std::vector<Record>& out, std::size_t max_records,
+                                     std::chrono::milliseconds timeout) {
+  if (impl_->closed) return PollStatus::end_of_stream;
+  std::size_t n = 0;
+  while (n < max_records) {
+    std::unique_ptr<RdKafka::Message> m(
+        impl_->consumer->consume(n == 0 ? static_cast<int>(timeout.count()) : 0));
+    const RdKafka::ErrorCode err = m->err();
+    if (err == RdKafka::ERR__TIMED_OUT) break;
+    if (err == RdKafka::ERR__PARTITION_EOF) continue;
+    if (err != RdKafka::ERR_NO_ERROR) {
+      if (err == RdKafka::ERR__FATAL || !impl_->events.fatal_error().empty()) return PollStatus::fatal;
+      ++impl_->events.transient;
+      break;
+    }
+    Record r;
+    const auto* p = static_cast<const char*>(m->payload());
+    std::size_t len = m->len();
+    while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r')) --len;
+    r.line.assign(p ? p : "", len);
+    if (const std::string* k = m->key()) r.key = *k;
+    r.pos = SourcePosition{TopicPartition{m->topic_name(), m->partition()}, m->offset()};
+    const RdKafka::MessageTimestamp ts = m->timestamp();
+    r.timestamp_ms = ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE ? 0 : ts.timestamp;
+    out.push_back(std::move(r));
+    ++n;
+  }
+  return impl_->events.fatal_error().empty() ? PollStatus::ok : PollStatus::fatal;
+}
+
+void KafkaSource::pause() {
+  if (impl_->paused || impl_->closed) return;
+  PartitionList l;
+  impl_->assignment(l);
+  impl_->consumer->pause(l.v);
+  impl_->paused = true;
+}
+
+void KafkaSource::resume() {
+  if (!impl_->paused || impl_->closed) return;
+  PartitionList l;
+  impl_->assignment(l);
+  impl_->consumer->resume(l.v);
+  impl_->paused = false;
+}
+
+void KafkaSource::store_offsets(std::span<const SourcePosition> next_offsets) {
+  if (next_offsets.empty() || impl_->closed) return;
+  PartitionList l;
+  for (const auto& p : next_offsets) l.v.push_back(RdKafka::TopicPartition::create(p.tp.topic, p.tp.partition, p.offset));
+  // Fails for partitions no longer assigned (their lines will be re-read by the new owner).
+  if (impl_->consumer->offsets_store(l.v) != RdKafka::ERR_NO_ERROR) ++impl_->events.transient;
+}
+
+std::vector<TopicPartition> KafkaSource::take_revoked() {
+  std::vector<TopicPartition> r;
+  r.swap(impl_->revoked);
+  return r;
+}
+
+std::string KafkaSource::error() const { return impl_->events.fatal_error(); }
+
+void KafkaSource::set_revoke_handler(RevokeHandler h) { impl_->on_revoke = std::move(h); }
+
+std::vector<SourcePosition> KafkaSource::committed(std::chrono::milliseconds timeout) {
+  PartitionList l;
+  impl_->assignment(l);
+  std::vector<SourcePosition> out;
+  if (impl_->consumer->committed(l.v, static_cast<int>(timeout.count())) != RdKafka::ERR_NO_ERROR) return out;
+  for (const auto* p : l.v) out.push_back(SourcePosition{TopicPartition{p->topic(), p->partition()}, p->offset()});
+  return out;
+}
+
+std::vector<TopicPartition> KafkaSource::assignment() {
+  PartitionList l;
+  impl_->assignment(l);
+  return convert(l.v);
+}
+
+bool KafkaSource::paused() const noexcept { return impl_->paused; }
+std::uint64_t KafkaSource::transient_errors() const noexcept { return impl_->events.transient; }
+
+void KafkaSource::close() {
+  if (impl_->closed || !impl_->consumer) return;
+  impl_->consumer->close();  // runs the revoke handler, commits stored offsets, leaves the group
+  impl_->closed = true;
+}
+
+// ---- KafkaSink ---------------------------------------------------------------------------
+
+struct KafkaSink::Impl : RdKafka::DeliveryReportCb {
+  ErrorEvents events;
+  std::unique_ptr<RdKafka::Producer> producer;
+  std::string topic;
+
+  void dr_cb(RdKafka::Message& m) override {
+    std::unique_ptr<Done> done(static_cast<Done*>(m.msg_opaque()));
+    if (!done || !*done) return;
+    if (m.err() == RdKafka::ERR_NO_ERROR) (*done)(true, {});
+    else (*done)(false, m.errstr());
+  }
+};
+
+KafkaSink::KafkaSink(const KafkaConfig& config, const std::string& bootstrap, std::string topic)
+    : impl_(std::make_unique<Impl>()) {
+  config.validate();
+  impl_->topic = std::move(topic);
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  set_or_throw(*conf, "bootstrap.servers", bootstrap);
+  set_or_throw(*conf, "enable.idempotence", "true");
+  apply(*conf, "kafka.producer.", config.producer);
+  set_cb(*conf, "dr_cb", static_cast<RdKafka::DeliveryReportCb*>(impl_.get()));
+  set_cb(*conf, "event_cb", static_cast<RdKafka::EventCb*>(&impl_->events));
+  std::string err;
+  impl_->producer.reset(RdKafka::Producer::create(conf.get(), err));
+  if (!impl_->producer) throw ConfigError("kafka.producer", "cannot create producer: " + err);
+}
+
+KafkaSink::~KafkaSink() {
+  // Whatever was not delivered completes with ok = false (and frees its callback).
+  impl_->producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+  impl_->producer->poll(0);
+  impl_->producer->flush(1000);
+}
+
+void KafkaSink::write(std::string_view key, std::string_view id, std::string_view json, Done done) {
+  auto* owned = new Done(std::move(done));
+  while (true) {
+    RdKafka::Headers* headers = RdKafka::Headers::create();
+    headers->add("logguard-id", id.data(), id.size());
+    const RdKafka::ErrorCode err = impl_->producer->produce(
+        impl_->topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        const_cast<char*>(json.data()), json.size(), key.data(), key.size(), 0, headers, owned);
+    if (err == RdKafka::ERR_NO_ERROR) return;  // librdkafka owns headers and callback now
+    delete headers;
+    if (err == RdKafka::ERR__QUEUE_FULL && impl_->events.fatal_error().empty()) {
+      impl_->producer->poll(100);  // serve delivery reports until there is room
+      continue;
+    }
+    std::unique_ptr<Done> d(owned);
+    if (*d) (*d)(false, RdKafka::err2str(err));
+    return;
+  }
+}
+
+void KafkaSink::poll(std::chrono::milliseconds timeout) { impl_->producer->poll(static_cast<int>(timeout.count())); }
+
+std::size_t KafkaSink::flush(std::chrono::milliseconds timeout) {
+  impl_->producer->flush(static_cast<int>(timeout.count()));
+  return static_cast<std::size_t>(impl_->producer->outq_len());
+}
+
+std::string KafkaSink::fatal_error() const { return impl_->events.fatal_error(); }
+std::uint64_t KafkaSink::transient_errors() const noexcept { return impl_->events.transient; }
+
+}  // namespace logguard::daemon

@@ -1,0 +1,43 @@
+// Raw log -> sessions for the model commands (see model_inputs.hpp).
+#include "model_inputs.hpp"
+
+#include <re2/re2.h>
+
+#include <fstream>
+#include <unordered_map>
+
+#include "logguard/core/error.hpp"
+#include "logguard/core/line_parser.hpp"
+
+namespace logguard::daemon::detail {
+
+SessionInput read_raw_sessions(const std::string& path, const core::ParserConfig& parser,
+                               const std::string& session_key) {
+  if (session_key.empty()) throw core::ConfigError("model.data.session_key", "needed to read raw logs into sessions");
+  const RE2 probe(session_key);
+  if (!probe.ok()) throw core::ConfigError("model.data.session_key", "invalid RE2 pattern: " + probe.error());
+  // Capture group 1 keys the session; a pattern without groups is captured whole.
+  const RE2 key(probe.NumberOfCapturingGroups() > 0 ? session_key : "(" + session_key + ")");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw core::LoadError(path + ": cannot open file");
+  core::LineParser lp(parser);
+  SessionInput out;
+  std::unordered_map<std::string, std::size_t> index;
+  std::string line, id;
+  while (std::getline(in, line)) {
+    ++out.lines;
+    const auto r = lp.parse(line);
+    if (r.template_id == core::kNoTemplate) continue;
+    if (!RE2::PartialMatch(line, key, &id)) {
+      ++out.unkeyed_lines;
+      continue;
+    }
+    auto [it, fresh] = index.emplace(id, out.sessions.size());
+    if (fresh) out.sessions.push_back({id, {}, -1});
+    out.sessions[it->second].events.push_back(r.template_id);
+  }
+  for (auto& [tid, text] : lp.templates()) out.templates.push_back({tid, text});
+  return out;
+}
+
+}  // namespace logguard::daemon::detail

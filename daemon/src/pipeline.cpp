@@ -1,0 +1,294 @@
+#include "logguard/daemon/pipeline.hpp"
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "logguard/daemon/offset_tracker.hpp"
+#include "logguard/daemon/session_key.hpp"
+
+namespace logguard::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Re-raises a nested config's error with its section in front.
+template <class F>
+void nested(const char* section, F&& f) {
+  try {
+    f();
+  } catch (const core::ConfigError& e) {
+    throw core::ConfigError(std::string(section) + "." + e.key(), e.message());
+  }
+}
+
+// A window with its verdict, on its way to the sink thread.
+struct Scored {
+  Window window;
+  Verdict verdict;
+};
+
+std::vector<SourcePosition> released_positions(const Window& w) {
+  std::vector<SourcePosition> out;
+  out.reserve(w.released);
+  for (std::size_t i = 0; i < w.released && i < w.events.size(); ++i) out.push_back(w.events[i].pos);
+  return out;
+}
+
+}  // namespace
+
+void PipelineConfig::validate() const {
+  nested("window", [&] { window.validate(); });
+  nested("batcher", [&] { batcher.validate(); });
+  if (queue_capacity == 0) throw core::ConfigError("queue_capacity", "must be >= 1");
+  if (poll_batch == 0) throw core::ConfigError("poll_batch", "must be >= 1");
+  if (tick_ms <= 0) throw core::ConfigError("tick_ms", "must be > 0");
+}
+
+struct Pipeline::Impl {
+  PipelineConfig config;
+  Source& source;
+  Mapper mapper;
+  Scorer& scorer;
+  Sink& sink;
+  TemplateText template_text;
+
+  Windower windower;
+  SessionKeyExtractor keyer;
+  OffsetTracker tracker;
+  BoundedQueue<Window> to_scorer;
+  BoundedQueue<Scored> to_sink;
+  PipelineStats stats;
+
+  std::mutex mu;                                   // guards the two members below
+  std::string failure;                             // first fatal error
+  std::vector<std::vector<SourcePosition>> dropped;  // releases of windows evicted by drop_oldest
+  std::atomic<bool> failed{false};
+
+  Impl(PipelineConfig c, Source& src, Mapper m, Scorer& sc, Sink& sk, TemplateText t)
+      : config((c.validate(), std::move(c))),
+        source(src),
+        mapper(std::move(m)),
+        scorer(sc),
+        sink(sk),
+        template_text(std::move(t)),
+        windower(config.window),
+        keyer(config.window),
+        to_scorer(config.queue_capacity, config.overflow),
+        to_sink(config.queue_capacity, Overflow::block) {}
+
+  void fail(std::string why) {
+    {
+      std::lock_guard lock(mu);
+      if (failure.empty()) failure = std::move(why);
+    }
+    failed = true;
+    to_scorer.close();
+    to_sink.close();
+  }
+
+  // Consumer side: hands windows to the scorer. Returns false while the queue stays full
+  // (the caller pauses the source and retries later); windows not handed over stay in `pending`.
+  bool offer(std::vector<Window>& pending, std::size_t& next, std::chrono::milliseconds wait) {
+    while (next < pending.size()) {
+      std::optional<Window> evicted;
+      auto r = to_scorer.push(pending[next], wait, &evicted);
+      if (r == BoundedQueue<Window>::PushResult::timeout) return false;
+      if (r == BoundedQueue<Window>::PushResult::closed) return true;  // failing; nothing to do
+      if (evicted) {
+        ++stats.dropped_windows;
+        std::lock_guard lock(mu);
+        dropped.push_back(released_positions(*evicted));
+      }
+      ++next;
+    }
+    pending.clear();
+    next = 0;
+    return true;
+  }
+
+  void store_offsets() {
+    for (const auto& tp : source.take_revoked()) tracker.forget(tp);
+    auto offsets = tracker.take_committable();
+    if (offsets.empty()) return;
+    source.store_offsets(offsets);
+    ++stats.offset_stores;
+  }
+
+  void consume(const std::atomic<bool>& stop) {
+    std::vector<Record> records;
+    std::vector<Window> pending;
+    std::size_t next = 0;
+    std::vector<std::string_view> keys;
+    bool paused = false;
+    std::int64_t last_tick = now_ms();
+    bool ended = false;
+    while (!failed && !stop && !ended) {
+      if (!pending.empty() && !offer(pending, next, 10ms)) {
+        if (!paused) {
+          source.pause();
+          paused = true;
+          ++stats.pauses;
+        }
+      } else if (paused) {
+        source.resume();
+        paused = false;
+      }
+      records.clear();
+      const auto status = source.poll(records, config.poll_batch, paused ? 0ms : 100ms);
+      if (status == Source::PollStatus::fatal) {
+        fail("source: " + source.error());
+        return;
+      }
+      ended = status == Source::PollStatus::end_of_stream;
+      const std::int64_t now = now_ms();
+      for (const Record& r : records) {
+        keyer.extract(r, keys);
+        Event e;
+        e.template_id = mapper(r);
+        e.pos = r.pos;
+        e.timestamp_ms = r.timestamp_ms;
+        e.line = r.line;
+        const auto holders = static_cast<std::uint32_t>(windower.add(e, keys, now, pending));
+        tracker.begin(r.pos, holders);
+        ++stats.records;
+      }
+      if (now - last_tick >= config.tick_ms) {
+        windower.tick(now, pending);
+        store_offsets();
+        last_tick = now;
+      }
+    }
+    if (failed) return;
+    // End of input or stop: close every session and hand everything over.
+    windower.flush(pending);
+    if (paused) source.resume();
+    while (!failed && !offer(pending, next, 100ms)) {
+    }
+  }
+
+  void process(std::vector<Window> batch) {
+    std::vector<const Window*> to_score;
+    for (const auto& w : batch)
+      if (!w.release_only) to_score.push_back(&w);
+    std::vector<Verdict> verdicts;
+    if (!to_score.empty()) {
+      auto r = scorer.score(to_score);
+      if (!r) return fail("scorer: " + r.error().message);
+      if (r->size() != to_score.size()) return fail("scorer: returned a wrong number of verdicts");
+      verdicts = std::move(*r);
+      stats.windows += to_score.size();
+    }
+    std::size_t v = 0;
+    for (auto& w : batch) {
+      Scored s{std::move(w), {}};
+      if (!s.window.release_only) s.verdict = std::move(verdicts[v++]);
+      while (true) {
+        auto r = to_sink.push(s, 100ms);
+        if (r != BoundedQueue<Scored>::PushResult::timeout) break;
+      }
+      if (failed) return;
+    }
+  }
+
+  void score_loop() {
+    Batcher batcher(config.batcher);
+    std::vector<Window> got;
+    while (!failed) {
+      const std::int64_t now = now_ms();
+      auto deadline = batcher.next_deadline();
+      auto wait = deadline ? std::chrono::milliseconds(std::max<std::int64_t>(0, *deadline - now)) : 100ms;
+      got.clear();
+      const std::size_t n = to_scorer.pop_many(got, config.batcher.max_batch, wait);
+      for (auto& w : got)
+        if (auto b = batcher.add(std::move(w), now_ms())) process(std::move(*b));
+      if (auto b = batcher.tick(now_ms())) process(std::move(*b));
+      if (n == 0 && to_scorer.closed_and_empty()) break;
+    }
+    if (!failed)
+      if (auto b = batcher.flush()) process(std::move(*b));
+    to_sink.close();
+  }
+
+  void sink_loop() {
+    InOrderReleaser releaser(tracker);
+    std::vector<Scored> got;
+    const std::string version = scorer.model_version();
+    // Delivery callbacks still pending when this loop ends (flush timed out) may run later,
+    // from the sink's destructor: they must not touch `releaser` or the pipeline then.
+    auto alive = std::make_shared<bool>(true);
+    while (!failed) {
+      got.clear();
+      const std::size_t n = to_sink.pop_many(got, 64, 50ms);
+      {
+        std::lock_guard lock(mu);
+        for (auto& d : dropped) releaser.add(std::move(d), false);
+        dropped.clear();
+      }
+      for (const auto& s : got) {
+        const bool anomalous = !s.window.release_only && s.verdict.anomalous;
+        auto ticket = releaser.add(released_positions(s.window), anomalous);
+        if (!anomalous) continue;
+        ++stats.anomalies;
+        sink.write(s.window.key, anomaly_record_id(s.window, version),
+                   anomaly_record_json(s.window, s.verdict, version, template_text, config.record),
+                   [this, &releaser, ticket, alive](bool ok, std::string_view error) {
+                     if (!*alive) return;
+                     if (ok) {
+                       ++stats.delivered;
+                       releaser.complete(ticket);
+                     } else {
+                       ++stats.delivery_failures;
+                       fail("sink: " + std::string(error));
+                     }
+                   });
+      }
+      sink.poll(0ms);
+      if (n == 0 && to_sink.closed_and_empty()) break;
+    }
+    if (sink.flush(30s) != 0) fail("sink: records still undelivered at shutdown");
+    *alive = false;
+  }
+};
+
+Pipeline::Pipeline(PipelineConfig config, Source& source, Mapper mapper, Scorer& scorer, Sink& sink,
+                   TemplateText template_text)
+    : impl_(std::make_unique<Impl>(std::move(config), source, std::move(mapper), scorer, sink,
+                                   std::move(template_text))) {}
+
+Pipeline::~Pipeline() = default;
+
+core::Expected<bool> Pipeline::run(const std::atomic<bool>& stop) {
+  Impl& p = *impl_;
+  // Before a rebalance takes partitions away: store what is done, forget the rest (the
+  // new owner re-reads it from the committed offset).
+  p.source.set_revoke_handler([&p](const std::vector<TopicPartition>& revoked) {
+    auto offsets = p.tracker.take_committable();
+    if (!offsets.empty()) p.source.store_offsets(offsets);
+    for (const auto& tp : revoked) p.tracker.forget(tp);
+  });
+  std::thread scorer([&] { p.score_loop(); });
+  std::thread sinker([&] { p.sink_loop(); });
+  p.consume(stop);
+  p.to_scorer.close();
+  scorer.join();
+  sinker.join();
+  p.source.set_revoke_handler({});
+  if (p.failed) {
+    std::lock_guard lock(p.mu);
+    return core::Error{p.failure};
+  }
+  p.store_offsets();  // everything is done now
+  return true;
+}
+
+const PipelineStats& Pipeline::stats() const noexcept { return impl_->stats; }
+WindowerStats Pipeline::windower_stats() const { return impl_->windower.stats(); }
+std::size_t Pipeline::held_records() const { return impl_->tracker.held(); }
+
+}  // namespace logguard::daemon

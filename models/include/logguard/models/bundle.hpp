@@ -1,0 +1,56 @@
+#pragma once
+// Model bundle: a directory holding manifest.json (format version, kind, hyper-parameters,
+// template table, parser settings, training-data digest, validation metrics, weights digest)
+// and weights.pt (LibTorch archive). Format in docs/model-bundle.md.
+// read_manifest() checks everything that can be checked without LibTorch and throws
+// core::LoadError naming the file and the problem. Thread-safety: plain values.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "logguard/core/parser_config.hpp"
+#include "logguard/core/sequences.hpp"
+#include "logguard/models/config.hpp"
+
+namespace logguard::models {
+
+inline constexpr int kBundleFormatVersion = 1;
+inline constexpr const char* kManifestFile = "manifest.json";
+inline constexpr const char* kWeightsFile = "weights.pt";
+
+/// How raw logs of the trained system are turned into sessions; recorded in the bundle.
+struct RawInputSettings {
+  core::ParserConfig parser;
+  std::string session_key;   // RE2 pattern whose first match (or group 1) keys a session
+};
+
+struct BundleManifest {
+  int format_version = kBundleFormatVersion;
+  ModelKind kind = ModelKind::msmass;
+  MsmassConfig msmass;
+  DeepLogConfig deeplog;
+  int top_k = 5;
+  bool session_boundaries = true;               // sessions wrapped in start/end tokens
+  std::vector<core::TemplateEntry> templates;   // vocabulary: token = 3 + index
+  std::optional<RawInputSettings> raw_input;
+  std::string training_digest;                  // xxh64 hex of the training sequences
+  std::uint64_t training_sessions = 0;
+  std::uint64_t training_windows = 0;
+  std::map<std::string, double> metrics;        // validation metrics (val_loss, val_topk_acc, ...)
+  std::uint64_t weights_bytes = 0;
+  std::string weights_digest;                   // xxh64 hex of weights.pt
+  std::string created_by = "logguard";
+};
+
+std::string manifest_to_json(const BundleManifest& m);
+/// Parses and validates; `source` names the file in errors.
+BundleManifest manifest_from_json(const std::string& text, const std::string& source);
+/// Reads BUNDLE_DIR/manifest.json and checks weights.pt's size and digest.
+BundleManifest read_manifest(const std::string& bundle_dir);
+
+/// xxh64 of a byte range, 16 hex digits.
+std::string digest_hex(const void* data, std::size_t size, std::uint64_t seed = 0);
+
+}  // namespace logguard::models

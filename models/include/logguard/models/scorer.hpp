@@ -1,0 +1,89 @@
+#pragma once
+// Batched scorer shared by the CLI and the daemon.
+//
+// Lifecycle: Scorer::load(bundle, config) reads and checks the bundle (LoadError naming the
+// file), moves the model to config.device, sets thread counts once; then score_* calls.
+// Every scoring call runs one forward pass per batch under torch::InferenceMode and never
+// throws on well-formed input. Thread-safety: score_* are const and may be called from
+// several threads at once (the model is read-only in inference mode).
+//
+// Tokens: inputs are *bundle* template ids (core::Session::events after map_templates());
+// id 0 (core::kNoTemplate) or any id not in the bundle is "unknown".
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "logguard/core/sequences.hpp"
+#include "logguard/models/bundle.hpp"
+#include "logguard/models/config.hpp"
+
+namespace logguard::models {
+
+/// Pseudo template ids for session boundaries (score_windows callers may pass them; top-K
+/// lists and evidence use kEndOfSession for "the session ends here").
+inline constexpr std::uint32_t kStartOfSession = 0xFFFFFFFEu;
+inline constexpr std::uint32_t kEndOfSession = 0xFFFFFFFFu;
+
+struct Prediction {
+  std::uint32_t template_id = 0;  // bundle template id
+  float probability = 0;
+};
+
+/// Why a window was flagged: the first anomalous position.
+struct Evidence {
+  std::size_t position = 0;       // index in the session (== length: the session's end)
+  std::uint32_t observed = 0;     // bundle template id; 0 = unknown; kEndOfSession = session ended
+  bool unknown = false;
+  std::vector<Prediction> top_k;  // the model's top-K at that position
+};
+
+struct WindowVerdict {
+  bool anomalous = false;
+  double score = 0;               // max over scored positions of -ln p(observed); 50 for unknown
+  std::optional<Evidence> evidence;
+};
+
+struct SessionVerdict {
+  std::string session;
+  bool anomalous = false;
+  double score = 0;               // max of its windows' scores
+  std::size_t windows = 0;
+  std::optional<Evidence> evidence;  // of the first anomalous window
+};
+
+/// Maps input template ids to bundle ids: by id when the two tables are identical (same ids
+/// and normalized texts), else by normalized template text; unmatched ids map to 0 (unknown).
+std::unordered_map<std::uint32_t, std::uint32_t> map_templates(
+    const std::vector<core::TemplateEntry>& bundle, const std::vector<core::TemplateEntry>& input);
+
+class Scorer {
+ public:
+  static Scorer load(const std::string& bundle_dir, const DetectConfig& config);
+  ~Scorer();
+  Scorer(Scorer&&) noexcept;
+  Scorer& operator=(Scorer&&) noexcept;
+
+  const BundleManifest& manifest() const noexcept;
+  int top_k() const noexcept;
+  /// Events a window holds: W for MSMASS, h+1 (history + next) for DeepLog.
+  int window_length() const noexcept;
+
+  /// Scores windows (each of window_length() events or fewer; shorter ones are padded) with
+  /// all their masks in one forward pass. Positions in the evidence are window-relative.
+  std::vector<WindowVerdict> score_windows(std::span<const std::vector<std::uint32_t>> windows) const;
+
+  /// Cuts each session into windows, scores them in batches of config.batch_windows and
+  /// ORs the windows' verdicts. Events must already be bundle ids.
+  std::vector<SessionVerdict> score_sessions(std::span<const core::Session> sessions) const;
+
+ private:
+  struct Impl;
+  explicit Scorer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace logguard::models

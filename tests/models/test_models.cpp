@@ -1,0 +1,361 @@
+// MSMASS / DeepLog: band masks, span coverage, bundle round trip and corruption, config
+// validation, and tiny models that learn a synthetic grammar and flag its violations.
+// LibTorch (via nets.hpp) defines a glog-style CHECK; include it before Catch2 so that
+// Catch2's CHECK wins.
+#include "nets.hpp"  // NOLINT(llvm-include-order)
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "logguard/core/error.hpp"
+#include "logguard/models/scorer.hpp"
+#include "logguard/models/trainer.hpp"
+
+using namespace logguard;
+using namespace logguard::models;
+namespace md = logguard::models::detail;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Grammar over ids 1..8: 1 2 (3 (4|5)){2..4} 6 [7] 8. At most two continuations anywhere.
+core::Session grammar_session(std::mt19937_64& rng, std::size_t n) {
+  core::Session s;
+  s.id = "s" + std::to_string(n);
+  s.events = {1, 2};
+  const int reps = std::uniform_int_distribution<int>(2, 4)(rng);
+  for (int r = 0; r < reps; ++r) {
+    s.events.push_back(3);
+    s.events.push_back(std::uniform_int_distribution<int>(0, 1)(rng) ? 4 : 5);
+  }
+  s.events.push_back(6);
+  if (std::uniform_int_distribution<int>(0, 1)(rng)) s.events.push_back(7);
+  s.events.push_back(8);
+  return s;
+}
+
+std::vector<core::TemplateEntry> grammar_templates() {
+  std::vector<core::TemplateEntry> t;
+  for (std::uint32_t i = 1; i <= 8; ++i) t.push_back({i, "event " + std::to_string(i) + " <*>"});
+  return t;
+}
+
+std::vector<core::Session> grammar_sessions(std::uint64_t seed, std::size_t n) {
+  std::mt19937_64 rng(seed);
+  std::vector<core::Session> v;
+  for (std::size_t i = 0; i < n; ++i) v.push_back(grammar_session(rng, i));
+  return v;
+}
+
+TrainConfig tiny_config(ModelKind kind) {
+  TrainConfig c;
+  c.kind = kind;
+  c.msmass.window = 8;
+  c.msmass.d_model = 32;
+  c.msmass.ff_dim = 64;
+  c.msmass.scales = {1, 3, 0};
+  c.msmass.heads_per_scale = {1, 1, 2};
+  c.msmass.dropout = 0.0;
+  c.deeplog.history = 4;
+  c.deeplog.hidden = 32;
+  c.deeplog.embed_dim = 16;
+  c.epochs = 40;
+  c.patience = 5;
+  c.learning_rate = 3e-3;
+  c.batch_size = 32;
+  c.top_k = 2;
+  c.seed = 7;
+  return c;
+}
+
+fs::path tmp_dir(const std::string& name) {
+  auto p = fs::temp_directory_path() / ("logguard_models_test_" + name);
+  fs::remove_all(p);
+  return p;
+}
+
+// Trained once per process and shared by the tests below.
+const std::string& tiny_bundle(ModelKind kind) {
+  static std::string dirs[2];
+  auto& d = dirs[kind == ModelKind::msmass ? 0 : 1];
+  if (d.empty()) {
+    d = tmp_dir(std::string("tiny_") + to_string(kind)).string();
+    train(tiny_config(kind), grammar_sessions(1, 1000), grammar_templates(), d, std::nullopt,
+                         [](const EpochReport& e) { UNSCOPED_INFO(format_progress(e, 2)); });
+  }
+  return d;
+}
+
+std::vector<core::Session> violations() {
+  std::vector<core::Session> v;
+  v.push_back({"swap_start", {2, 1, 3, 4, 3, 5, 6, 8}, -1});
+  v.push_back({"truncated", {1, 2, 3, 4, 3}, -1});
+  v.push_back({"reversed_pair", {1, 2, 3, 4, 5, 3, 6, 8}, -1});
+  v.push_back({"missing_end", {1, 2, 3, 4, 3, 5, 6, 7}, -1});
+  v.push_back({"unknown", {1, 2, 3, 4, 0, 5, 6, 8}, -1});
+  v.push_back({"skip_tail", {1, 2, 3, 4, 8}, -1});
+  return v;
+}
+
+void learns_grammar(ModelKind kind, int top_k) {
+  DetectConfig dc;
+  dc.top_k = top_k;
+  const auto scorer = Scorer::load(tiny_bundle(kind), dc);
+  REQUIRE(scorer.top_k() == top_k);
+  const auto normal = grammar_sessions(99, 200);
+  const auto nv = scorer.score_sessions(normal);
+  std::size_t false_alarms = 0;
+  for (std::size_t i = 0; i < nv.size(); ++i) {
+    if (!nv[i].anomalous) continue;
+    ++false_alarms;
+    if (false_alarms <= 3 && nv[i].evidence) {
+      std::string seq;
+      for (auto e : normal[i].events) seq += std::to_string(e) + " ";
+      std::string top;
+      for (const auto& p : nv[i].evidence->top_k) top += std::to_string(p.template_id) + ":" + std::to_string(p.probability) + " ";
+      WARN("false alarm on " << seq << "at " << nv[i].evidence->position << " observed " << nv[i].evidence->observed << " top " << top);
+    }
+  }
+  CHECK(false_alarms <= 4);  // <= 2% of unseen normal sessions
+  const auto bad = violations();
+  const auto bv = scorer.score_sessions(bad);
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    INFO(to_string(kind) << " violation " << bad[i].id);
+    CHECK(bv[i].anomalous);
+    REQUIRE(bv[i].evidence.has_value());
+    CHECK(bv[i].evidence->top_k.size() == static_cast<std::size_t>(top_k));
+    CHECK(bv[i].score > 0);
+  }
+  // Evidence of the unknown template points at it.
+  REQUIRE(bv[4].evidence);
+  CHECK(bv[4].evidence->position <= 4);
+  CHECK(bv[1].evidence->position <= 5);
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("band masks: a head of scale s never attends outside its band", "[models][msmass]") {
+  MsmassConfig c;
+  c.window = 12;
+  c.d_model = 40;
+  c.scales = {1, 3, 5, 0};
+  c.heads_per_scale = {1, 2, 1, 1};
+  c.validate();
+  const auto mask = md::build_band_mask(c.scales, c.heads_per_scale, c.window, false);
+  REQUIRE(mask.size(0) == 5);
+  const int head_scale[] = {1, 3, 3, 5, 0};
+  for (int h = 0; h < 5; ++h)
+    for (int i = 0; i < 12; ++i)
+      for (int j = 0; j < 12; ++j) {
+        const int s = head_scale[h];
+        const bool inside = s == 0 || std::abs(i - j) <= (s - 1) / 2;
+        CHECK((mask[h][i][j].item<float>() == 0.f) == inside);
+      }
+
+  // The real attention probabilities of every encoder layer respect the bands.
+  torch::manual_seed(3);
+  md::MsmassNet net(c, 20);
+  net->eval();
+  auto tokens = torch::randint(md::kFirstTemplate, 20, {4, 12}, torch::kLong);
+  tokens[1].slice(0, 9, 12).fill_(md::kPad);  // padded tail
+  torch::NoGradGuard ng;
+  for (int layer = 0; layer < c.encoder_layers; ++layer) {
+    const auto w = net->encoder_attention(tokens, layer);  // [B,H,W,W]
+    REQUIRE(w.size(1) == 5);
+    for (int h = 0; h < 5; ++h) {
+      const auto outside = mask[h].ne(0.f).unsqueeze(0).expand({4, 12, 12});
+      CHECK(w.select(1, h).masked_select(outside).abs().sum().item<float>() == 0.f);
+    }
+    // The whole-window head does look far away (the test can fail).
+    CHECK(w.select(1, 4)[0][0][11].item<float>() > 0.f);
+    // No query attends to padding except the pad position itself.
+    CHECK(w[1].select(2, 10).slice(1, 0, 9).abs().max().item<float>() == 0.f);
+  }
+  // Decoder bands are also causal.
+  const auto dm = md::build_band_mask({0}, {1}, 5, true);
+  CHECK(dm[0][1][2].item<float>() < 0.f);
+  CHECK(dm[0][2][0].item<float>() == 0.f);
+}
+
+TEST_CASE("detection spans cover every position", "[models][msmass]") {
+  for (int W = 2; W <= 40; ++W)
+    for (double ratio : {0.2, 0.3, 0.5, 0.7}) {
+      MsmassConfig c;
+      c.window = W;
+      c.mask_ratio = ratio;
+      const int L = c.span_length();
+      if (L >= W) continue;
+      std::vector<int> covered(static_cast<std::size_t>(W), 0);
+      for (int s : md::detection_span_starts(W, L)) {
+        REQUIRE(s >= 0);
+        REQUIRE(s + L <= W);
+        for (int j = s; j < s + L; ++j) covered[static_cast<std::size_t>(j)] = 1;
+      }
+      INFO("W=" << W << " L=" << L);
+      CHECK(std::count(covered.begin(), covered.end(), 1) == W);
+    }
+  CHECK((md::detection_span_starts(10, 5) == std::vector<int>{0, 5}));
+  // Windows over a long session reach its last event.
+  const auto st = md::window_starts(23, 10, 5);
+  CHECK(st.back() == 13);
+  CHECK((md::window_starts(7, 10, 5) == std::vector<std::size_t>{0}));
+}
+
+TEST_CASE("config validation names the key", "[models][config]") {
+  MsmassConfig c;
+  c.scales = {1, 2};
+  c.heads_per_scale = {1, 1};
+  CHECK_THROWS_WITH(c.validate(), Catch::Contains("model.msmass.scales"));
+  c.scales = {1, 3};
+  c.heads_per_scale = {1};
+  CHECK_THROWS_WITH(c.validate(), Catch::Contains("model.msmass.heads_per_scale"));
+  c.heads_per_scale = {1, 2};
+  CHECK_THROWS_WITH(c.validate(), Catch::Contains("model.msmass.d_model"));  // 64 % 3
+  TrainConfig t;
+  t.epochs = 0;
+  CHECK_THROWS_AS(t.validate(), core::ConfigError);
+  DetectConfig d;
+  d.device = "tpu";
+  CHECK_THROWS_WITH(d.validate(), Catch::Contains("model.detect.device"));
+  CHECK_THROWS_WITH(parse_model_kind("lstm"), Catch::Contains("model.kind"));
+}
+
+TEST_CASE("weights save/load round trip gives identical outputs", "[models][bundle]") {
+  MsmassConfig c;
+  c.window = 8;
+  c.d_model = 32;
+  c.heads_per_scale = {1, 1, 1, 1};
+  torch::manual_seed(1);
+  md::MsmassNet a(c, 15);
+  a->eval();
+  torch::manual_seed(2);
+  md::MsmassNet b(c, 15);
+  b->eval();
+  auto enc = torch::randint(3, 15, {3, 8}, torch::kLong);
+  auto dec = torch::randint(3, 15, {3, 4}, torch::kLong);
+  auto pos = torch::arange(4, torch::kLong).unsqueeze(0).expand({3, 4}).contiguous();
+  torch::NoGradGuard ng;
+  const auto before = a->forward(enc, dec, pos);
+  CHECK_FALSE(torch::equal(before, b->forward(enc, dec, pos)));
+  const auto path = (tmp_dir("roundtrip") += ".pt").string();
+  md::save_weights(*a, path);
+  md::load_weights(*b, path);
+  CHECK(torch::equal(before, b->forward(enc, dec, pos)));
+}
+
+TEST_CASE("tiny MSMASS learns a synthetic grammar and flags its violations", "[models][msmass][train]") {
+  learns_grammar(ModelKind::msmass, 3);
+}
+
+TEST_CASE("tiny DeepLog learns a synthetic grammar and flags its violations", "[models][deeplog][train]") {
+  learns_grammar(ModelKind::deeplog, 2);
+}
+
+TEST_CASE("bundle reload and copy give identical scores", "[models][bundle]") {
+  const auto& dir = tiny_bundle(ModelKind::msmass);
+  const auto copy = tmp_dir("copy");
+  fs::copy(dir, copy);
+  const auto s1 = Scorer::load(dir, DetectConfig{});
+  const auto s2 = Scorer::load(copy.string(), DetectConfig{});
+  auto sessions = grammar_sessions(5, 50);
+  for (const auto& v : violations()) sessions.push_back(v);
+  const auto a = s1.score_sessions(sessions), b = s2.score_sessions(sessions);
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].score == b[i].score);
+    CHECK(a[i].anomalous == b[i].anomalous);
+  }
+  // Batch size does not change verdicts.
+  DetectConfig one;
+  one.batch_windows = 1;
+  const auto c = Scorer::load(dir, one).score_sessions(sessions);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].anomalous == c[i].anomalous);
+    CHECK(a[i].score == Approx(c[i].score).epsilon(1e-4));
+  }
+}
+
+TEST_CASE("fixed seeds give the same model twice", "[models][train]") {
+  auto c = tiny_config(ModelKind::deeplog);
+  c.epochs = 2;
+  const auto sessions = grammar_sessions(1, 60);
+  const auto d1 = tmp_dir("seed1"), d2 = tmp_dir("seed2"), d3 = tmp_dir("seed3");
+  const auto r1 = train(c, sessions, grammar_templates(), d1.string());
+  const auto r2 = train(c, sessions, grammar_templates(), d2.string());
+  CHECK(r1.manifest.weights_digest == r2.manifest.weights_digest);
+  CHECK(slurp(d1 / "weights.pt") == slurp(d2 / "weights.pt"));
+  c.seed = 8;
+  const auto r3 = train(c, sessions, grammar_templates(), d3.string());
+  CHECK(r3.manifest.weights_digest != r1.manifest.weights_digest);
+  CHECK(r1.manifest.training_digest == r3.manifest.training_digest);
+}
+
+TEST_CASE("corrupt, foreign and mismatched bundles fail naming the file", "[models][bundle]") {
+  const auto& dir = tiny_bundle(ModelKind::msmass);
+  auto fresh = [&](const std::string& name) {
+    const auto p = tmp_dir("corrupt_" + name);
+    fs::copy(dir, p);
+    return p;
+  };
+  SECTION("truncated weights") {
+    const auto p = fresh("trunc");
+    const auto w = slurp(p / "weights.pt");
+    std::ofstream(p / "weights.pt", std::ios::binary | std::ios::trunc) << w.substr(0, w.size() / 2);
+    CHECK_THROWS_WITH(Scorer::load(p.string(), {}), Catch::Contains("weights.pt") && Catch::Contains("truncated"));
+  }
+  SECTION("flipped byte in weights") {
+    const auto p = fresh("flip");
+    auto w = slurp(p / "weights.pt");
+    w[w.size() / 2] = static_cast<char>(w[w.size() / 2] ^ 0x5a);
+    std::ofstream(p / "weights.pt", std::ios::binary | std::ios::trunc) << w;
+    CHECK_THROWS_WITH(Scorer::load(p.string(), {}), Catch::Contains("weights.pt") && Catch::Contains("digest"));
+  }
+  SECTION("truncated manifest") {
+    const auto p = fresh("mtrunc");
+    const auto m = slurp(p / "manifest.json");
+    std::ofstream(p / "manifest.json", std::ios::binary | std::ios::trunc) << m.substr(0, m.size() / 3);
+    CHECK_THROWS_WITH(Scorer::load(p.string(), {}), Catch::Contains("manifest.json") && Catch::Contains("JSON"));
+  }
+  SECTION("foreign manifest") {
+    const auto p = fresh("foreign");
+    std::ofstream(p / "manifest.json", std::ios::binary | std::ios::trunc) << R"({"name": "some other model"})";
+    CHECK_THROWS_WITH(Scorer::load(p.string(), {}), Catch::Contains("manifest.json") &&
+                                                        Catch::Contains("not a logguard model bundle"));
+  }
+  SECTION("newer format version") {
+    const auto p = fresh("version");
+    auto m = slurp(p / "manifest.json");
+    m.replace(m.find("\"format_version\": 1"), 19, "\"format_version\": 7");
+    std::ofstream(p / "manifest.json", std::ios::binary | std::ios::trunc) << m;
+    CHECK_THROWS_WITH(Scorer::load(p.string(), {}), Catch::Contains("format_version 7"));
+  }
+  SECTION("hyper-parameters that do not match the weights") {
+    const auto p = fresh("mismatch");
+    auto m = slurp(p / "manifest.json");
+    m.replace(m.find("\"d_model\": 32"), 13, "\"d_model\": 16");
+    std::ofstream(p / "manifest.json", std::ios::binary | std::ios::trunc) << m;
+    CHECK_THROWS_WITH(Scorer::load(p.string(), {}), Catch::Contains("weights.pt") && Catch::Contains("shape"));
+  }
+  SECTION("missing directory") {
+    CHECK_THROWS_AS(Scorer::load("/nonexistent/bundle", {}), core::LoadError);
+  }
+}
+
+TEST_CASE("template tables map by id when equal, else by text", "[models][templates]") {
+  const std::vector<core::TemplateEntry> bundle{{1, "Receiving block <*>"}, {2, "Served block <*> to <*>"}};
+  auto same = map_templates(bundle, bundle);
+  CHECK(same.at(1) == 1);
+  CHECK(same.at(2) == 2);
+  const std::vector<core::TemplateEntry> other{{7, "<*>Served block<*>to<*>"}, {8, "Brand new message"}};
+  auto m = map_templates(bundle, other);
+  CHECK(m.at(7) == 2);
+  CHECK(m.at(8) == 0);
+}
