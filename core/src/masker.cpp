@@ -166,6 +166,19 @@ inline std::size_t done(std::string_view t, std::size_t pos, std::size_t end) no
   return d > 0 ? done(t, pos, i + d) : 0;
 }
 
+// One or more block ids separated by single spaces: a list of blocks (its length varies) is
+// one variable.
+[[gnu::always_inline]] inline std::size_t scan_hdfs_block_list(std::string_view t, std::size_t pos) noexcept {
+  std::size_t end = pos + scan_hdfs_block(t, pos);
+  if (end == pos) return 0;
+  while (at(t, end) == ' ') {
+    const std::size_t m = scan_hdfs_block(t, end + 1);
+    if (m == 0) break;
+    end += 1 + m;
+  }
+  return end - pos;
+}
+
 // 8-4-4-4-12 hex
 [[gnu::always_inline]] inline std::size_t scan_uuid(std::string_view t, std::size_t pos) noexcept {
   static constexpr int kLen[5] = {8, 4, 4, 4, 12};
@@ -313,6 +326,7 @@ void mark_starts(Builtin k, bool* s) {
       set(is_hex);
       break;
     case Builtin::hdfs_block:
+    case Builtin::hdfs_block_list:
       s[static_cast<unsigned char>('b')] = true;
       break;
     case Builtin::path:
@@ -331,7 +345,8 @@ void mark_starts(Builtin k, bool* s) {
 bool builtin_from_name(std::string_view name, Builtin* out) noexcept {
   static constexpr std::pair<std::string_view, Builtin> kNames[] = {
       {"ipv4", Builtin::ipv4}, {"ipv6", Builtin::ipv6},   {"hex", Builtin::hex},
-      {"number", Builtin::number}, {"hdfs_block", Builtin::hdfs_block}, {"uuid", Builtin::uuid},
+      {"number", Builtin::number}, {"hdfs_block", Builtin::hdfs_block},
+      {"hdfs_block_list", Builtin::hdfs_block_list}, {"uuid", Builtin::uuid},
       {"path", Builtin::path}, {"url", Builtin::url},     {"mac", Builtin::mac},
       {"datetime", Builtin::datetime}};
   for (const auto& [n, k] : kNames)
@@ -349,6 +364,7 @@ bool builtin_from_name(std::string_view name, Builtin* out) noexcept {
     case Builtin::hex: return scan_hex(text, pos);
     case Builtin::number: return scan_number(text, pos);
     case Builtin::hdfs_block: return scan_hdfs_block(text, pos);
+    case Builtin::hdfs_block_list: return scan_hdfs_block_list(text, pos);
     case Builtin::uuid: return scan_uuid(text, pos);
     case Builtin::path: return scan_path(text, pos);
     case Builtin::url: return scan_url(text, pos);
@@ -383,7 +399,8 @@ Masker::Masker(const std::vector<MaskRule>& rules) {
       mark_starts(kind, p.can_start);
       // These scanners only ever match text that contains a digit (and no byte <= 0x20).
       p.digit_gated = p.digit_gated && (kind == Builtin::number || kind == Builtin::ipv4 ||
-                                        kind == Builtin::hdfs_block || kind == Builtin::hex ||
+                                        kind == Builtin::hdfs_block || kind == Builtin::hdfs_block_list ||
+                                        kind == Builtin::hex ||
                                         kind == Builtin::datetime);
       p.builtins.push_back(std::move(b));
     } else {

@@ -41,7 +41,7 @@ struct MaskScratch {
   std::vector<std::uint32_t> pass_begin;  // reps index where each executed pass starts
 };
 
-enum class Builtin : std::uint8_t { ipv4, ipv6, hex, number, hdfs_block, uuid, path, url, mac, datetime };
+enum class Builtin : std::uint8_t { ipv4, ipv6, hex, number, hdfs_block, hdfs_block_list, uuid, path, url, mac, datetime };
 
 /// Parses a built-in name; false if unknown.
 bool builtin_from_name(std::string_view name, Builtin* out) noexcept;

@@ -110,3 +110,23 @@ TEST_CASE("bad mask rules are rejected naming the rule", "[masker][config]") {
   CHECK(key_of({{"a", "number", "", "<*>"}, {"a", "ipv4", "", "<*>"}}) == "masks[1].name");
   CHECK(key_of({{"a", "number", "", "<*>"}}) == "<accepted>");
 }
+
+TEST_CASE("hdfs_block_list masks a space-separated list of block ids as one variable", "[masker]") {
+  logguard::core::ParserConfig cfg;
+  cfg.masks = {{"blocks", "hdfs_block_list", "", "<*>"}};
+  // A fresh parser per line: only the masking is under test, not clustering.
+  auto tpl = [&](std::string_view line) {
+    logguard::core::LineParser p(cfg);
+    return std::string(p.parse(line).template_text);
+  };
+  CHECK(tpl("ask to delete blk_1 blk_-22 blk_333") == "ask to delete <*>");
+  CHECK(tpl("ask to delete blk_9") == "ask to delete <*>");
+  CHECK(tpl("x blk_1  blk_2 y") == "x <*> <*> y");  // two spaces: two variables
+  CHECK(tpl("x blk_1 blkz y") == "x <*> blkz y");
+  CHECK(tpl("x blk_1 blk_2x y") == "x <*> blk_2x y");
+  logguard::core::LineParser p(cfg);
+  p.parse("ask to delete blk_5 blk_6");
+  const auto params = p.last_parameters();
+  REQUIRE(params.size() == 1);
+  CHECK(params[0] == "blk_5 blk_6");
+}

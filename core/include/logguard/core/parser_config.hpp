@@ -13,7 +13,7 @@ namespace logguard::core {
 
 /// One masking rule, applied to the content before Drain, in configured order.
 /// Exactly one of `builtin` or `regex` is set.
-///   builtin: one of "ipv4", "ipv6", "hex", "number", "hdfs_block", "uuid", "path",
+///   builtin: one of "ipv4", "ipv6", "hex", "number", "hdfs_block", "hdfs_block_list", "uuid", "path",
 ///            "url", "mac", "datetime" (fast hand-written scanners, no regex)
 ///   regex:   an RE2 pattern; every match is replaced by `replacement`.
 struct MaskRule {
