@@ -108,3 +108,39 @@ TEST_CASE("every shipped loghub config loads", "[config]") {
     CHECK_NOTHROW(load_app_config(path));
   }
 }
+
+TEST_CASE("the model section maps onto the models' config structs", "[config]") {
+  const auto cfg = parse_app_config(R"Y(
+model:
+  kind: deeplog
+  msmass: {window: 12, scales: [1, 3, 0], heads_per_scale: [2, 1, 1], mask_ratio: 0.5}
+  deeplog: {history: 8, hidden: 32}
+  train: {epochs: 3, seed: 7, threads: 1}
+  detect: {top_k: 4, device: cpu, batch_windows: 128}
+  data: {session_key: "(blk_-?\\d+)"}
+)Y", "m.yaml");
+  CHECK(cfg.model.train.kind == logguard::models::ModelKind::deeplog);
+  CHECK(cfg.model.train.msmass.window == 12);
+  CHECK(cfg.model.train.msmass.scales == std::vector<int>{1, 3, 0});
+  CHECK(cfg.model.train.msmass.heads_per_scale == std::vector<int>{2, 1, 1});
+  CHECK(cfg.model.train.deeplog.history == 8);
+  CHECK(cfg.model.train.epochs == 3);
+  CHECK(cfg.model.train.seed == 7u);
+  CHECK(cfg.model.detect.top_k == 4);
+  CHECK(cfg.model.detect.batch_windows == 128);
+  CHECK(cfg.model.session_key == "(blk_-?\\d+)");
+}
+
+TEST_CASE("model section errors name the key", "[config]") {
+  CHECK_THAT(error_of("model:\n  msmass:\n    windw: 10\n"), Catch::Contains("model.msmass.windw: unknown key"));
+  CHECK_THAT(error_of("model:\n  train:\n    epochs: many\n"), Catch::Contains("model.train.epochs: expected an integer"));
+  CHECK_THAT(error_of("model:\n  msmass:\n    scales: [1, 3]\n    heads_per_scale: [1]\n"), Catch::Contains("model.msmass"));
+  CHECK_THAT(error_of("model:\n  kind: transformerx\n"), Catch::Contains("test.yaml"));
+}
+
+TEST_CASE("the shipped training config loads", "[config]") {
+  const auto cfg = load_app_config(std::string(LOGGUARD_SOURCE_DIR) + "/configs/hdfs/train.yaml");
+  CHECK(cfg.model.train.kind == logguard::models::ModelKind::msmass);
+  CHECK_FALSE(cfg.model.session_key.empty());
+  CHECK_FALSE(cfg.parser.log_format.empty());
+}
