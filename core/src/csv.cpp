@@ -82,8 +82,6 @@ Expected<std::vector<std::string>> split_csv_record(std::string_view record) {
 
 namespace csv {
 
-void append_field(std::string& out, std::string_view field) { append_csv_field(out, field); }
-
 namespace {
 
 // Parses fields from text[pos...] until an unquoted line end or end of text; advances pos

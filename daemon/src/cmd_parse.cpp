@@ -81,7 +81,7 @@ void write_templates(const core::LineParser& parser,
     const std::string_view tpl = parser.template_text(id);
     if (tpl.empty()) continue;  // evicted since
     text += "E" + std::to_string(id) + ",";
-    core::csv::append_field(text, tpl);
+    core::append_csv_field(text, tpl);
     text += "," + std::to_string(n) + "\n";
   }
   FilePtr f = open_file(path, "wb");
@@ -122,7 +122,7 @@ int run_parse(const ParseOptions& o) {
     buf += ",E";
     buf += std::to_string(r.template_id);
     buf.push_back(',');
-    core::csv::append_field(buf, r.template_text);
+    core::append_csv_field(buf, r.template_text);
     if (o.with_params) {
       params_json = "[";
       bool first = true;
@@ -133,7 +133,7 @@ int run_parse(const ParseOptions& o) {
       }
       params_json.push_back(']');
       buf.push_back(',');
-      core::csv::append_field(buf, params_json);
+      core::append_csv_field(buf, params_json);
     }
     buf.push_back('\n');
     if (buf.size() >= (1 << 20)) {

@@ -25,6 +25,22 @@ void validated(const std::string& section, F&& validate) {
   }
 }
 
+// Reads a string key that must be one of `choices`; returns its index (unchanged if absent).
+template <std::size_t N>
+void read_choice(YamlSection& s, const char* key, const std::array<const char*, N>& choices, int& out) {
+  if (!s.has(key)) return;
+  std::string v;
+  s.get(key, v);
+  for (std::size_t i = 0; i < N; ++i)
+    if (v == choices[i]) {
+      out = static_cast<int>(i);
+      return;
+    }
+  std::string list;
+  for (const char* c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
+  s.fail(key, "must be one of " + list + " (got '" + v + "')");
+}
+
 core::ParserConfig read_parser(YamlSection s) {
   core::ParserConfig c;
   s.get("log_format", c.log_format);
@@ -45,38 +61,17 @@ core::ParserConfig read_parser(YamlSection s) {
   d.get("max_clusters", c.drain.max_clusters);
   d.get("extra_delimiters", c.drain.extra_delimiters);
   d.get("parametrize_numeric_tokens", c.drain.parametrize_numeric_tokens);
-  if (d.has("wildcard_match")) {
-    std::string name;
-    d.get("wildcard_match", name);
-    if (!core::wildcard_match_from_name(name, &c.drain.wildcard_match))
-      d.fail("wildcard_match", "must be one of masked, never, any (got '" + name + "')");
-  }
-  if (d.has("template_style")) {
-    std::string name;
-    d.get("template_style", name);
-    if (!core::template_style_from_name(name, &c.drain.template_style))
-      d.fail("template_style", "must be one of drain, loghub2 (got '" + name + "')");
-  }
+  // Enumerators in declaration order (core/parser_config.hpp, core/template_style.hpp).
+  int wildcard = static_cast<int>(c.drain.wildcard_match);
+  read_choice(d, "wildcard_match", std::array{"masked", "never", "any"}, wildcard);
+  c.drain.wildcard_match = static_cast<core::WildcardMatch>(wildcard);
+  int style = static_cast<int>(c.drain.template_style);
+  read_choice(d, "template_style", std::array{"drain", "loghub2"}, style);
+  c.drain.template_style = static_cast<core::TemplateStyle>(style);
   d.finish();
   s.finish();
   validated(s.path(), [&] { c.validate(); });
   return c;
-}
-
-// Reads a string key that must be one of `choices`; returns its index (unchanged if absent).
-template <std::size_t N>
-void read_choice(YamlSection& s, const char* key, const std::array<const char*, N>& choices, int& out) {
-  if (!s.has(key)) return;
-  std::string v;
-  s.get(key, v);
-  for (std::size_t i = 0; i < N; ++i)
-    if (v == choices[i]) {
-      out = static_cast<int>(i);
-      return;
-    }
-  std::string list;
-  for (const char* c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
-  s.fail(key, "must be one of " + list + " (got '" + v + "')");
 }
 
 PipelineConfig read_pipeline(YamlSection s) {

@@ -41,7 +41,7 @@ TEST_CASE("csv round trip", "[csv]") {
 TEST_CASE("csv namespace: lenient split and multi-line records", "[csv]") {
   std::vector<std::string> f;
   std::string out;
-  csv::append_field(out, "a\"b");
+  append_csv_field(out, "a\"b");
   CHECK(out == "\"a\"\"b\"");
   const std::string text = "1,\"two\nlines\"\r\n3,x\n";
   std::size_t pos = 0;

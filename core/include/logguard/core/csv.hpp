@@ -1,7 +1,7 @@
 #pragma once
 // RFC 4180 CSV helpers shared by the CLI, the golden tests and the sequence readers.
-// Two spellings exist because callers were written against both: the strict
-// split_csv_record() family and the lenient logguard::core::csv namespace.
+// Writing: append_csv_field(). Reading: the strict split_csv_record(), and in namespace csv
+// a lenient reader (next_record() takes records whose quoted fields span lines).
 // Stateless functions; thread-safe.
 #include <string>
 #include <string_view>
@@ -31,8 +31,6 @@ Expected<std::vector<std::string>> split_csv_record(std::string_view record);
 
 namespace csv {
 
-/// Same as append_csv_field().
-void append_field(std::string& out, std::string_view field);
 
 /// Lenient split of one record (no line terminator): stops at an unquoted CR/LF, takes
 /// text after a closing quote literally. Returns false on an unterminated quoted field
