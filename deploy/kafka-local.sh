@@ -4,6 +4,7 @@
 #   deploy/kafka-local.sh stop  [DIR]   stop the broker started in DIR
 #   deploy/kafka-local.sh status [DIR]
 #   deploy/kafka-local.sh topic NAME PARTITIONS [DIR]   create a topic (idempotent)
+#     topic configs from KAFKA_TOPIC_CONFIG, e.g. "message.timestamp.type=LogAppendTime retention.ms=600000"
 # DIR (default /tmp/logguard-kafka) holds config, data, log and pid. Env:
 #   KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), KAFKA_HEAP (512m),
 #   KAFKA_LIB (jar cache, default ~/.cache/logguard/kafka-<version>)
@@ -105,9 +106,11 @@ L4J
     running || { echo "kafka-local: no broker running in $dir" >&2; exit 1; }
     cp=("$lib"/*.jar)
     cp=$(IFS=:; echo "${cp[*]}")
+    topic_configs=()
+    for c in ${KAFKA_TOPIC_CONFIG:-}; do topic_configs+=(--config "$c"); done
     java -cp "$cp" -Dlog4j2.configurationFile="$dir/log4j2.properties" org.apache.kafka.tools.TopicCommand \
       --bootstrap-server "127.0.0.1:$port" --create --if-not-exists --topic "$topic_name" \
-      --partitions "$topic_partitions" 2>&1 | grep -v '^SLF4J' || true
+      --partitions "$topic_partitions" "${topic_configs[@]}" 2>&1 | grep -v '^SLF4J' || true
     ;;
   *) echo "usage: $0 start|stop|status [DIR] | topic NAME PARTITIONS [DIR]" >&2; exit 2 ;;
 esac

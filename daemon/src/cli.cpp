@@ -20,6 +20,10 @@ constexpr detail::Registrar kCommands[] = {
     detail::register_train,
     detail::register_detect,
     detail::register_evaluate,
+    detail::register_noise,
+    detail::register_replay,
+    detail::register_tail,
+    detail::register_map,
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "logguard/daemon/cli.hpp"
 #include "logguard/daemon/config_loader.hpp"
 #include "logguard/models/scorer.hpp"
+#include "encoder_training.hpp"
 #include "model_inputs.hpp"
 
 namespace logguard::daemon::detail {
@@ -41,14 +42,22 @@ int run_detect(const DetectOptions& o) {
   SessionInput in;
   if (!o.input.empty()) {
     if (!man.raw_input) throw core::LoadError(o.model + "/manifest.json: bundle records no parser settings for raw logs");
-    in = read_raw_sessions(o.input, man.raw_input->parser, man.raw_input->session_key);
+    in = read_raw_sessions(o.input, man.raw_input->parser, man.raw_input->session_key,
+                           man.raw_input->count_window_lines);
   } else {
     if (o.sequences.empty() || o.templates.empty())
       throw core::ConfigError("", "give --sequences and --templates, or --input RAW.log");
     in.sessions = core::read_sequences(o.sequences);
     in.templates = core::read_templates(o.templates);
   }
-  const auto map = models::map_templates(man.templates, in.templates);
+  // With an encoder in the bundle every input template is mapped by similarity (issue #4);
+  // without, by id / normalized text.
+  SemanticMapStats sem;
+  const auto map = man.encoder ? map_templates_semantic(o.model, in.templates, &sem)
+                               : models::map_templates(man.templates, in.templates);
+  if (man.encoder)
+    std::fprintf(stderr, "detect: encoder mapped %zu input templates: %zu known, %zu abnormal, %zu unknown (S %.3f)\n",
+                 in.templates.size(), sem.known, sem.abnormal, sem.unknown, man.encoder->threshold);
   std::size_t unknown = 0;
   for (auto& s : in.sessions)
     for (auto& e : s.events) {

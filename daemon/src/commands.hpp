@@ -15,5 +15,9 @@ void register_parse(CLI::App& root, Action& action);
 void register_train(CLI::App& root, Action& action);
 void register_detect(CLI::App& root, Action& action);
 void register_evaluate(CLI::App& root, Action& action);
+void register_noise(CLI::App& root, Action& action);
+void register_replay(CLI::App& root, Action& action);  // cmd_replay.cpp
+void register_tail(CLI::App& root, Action& action);    // cmd_replay.cpp
+void register_map(CLI::App& root, Action& action);     // cmd_map.cpp
 
 }  // namespace logguard::daemon::detail

@@ -200,6 +200,7 @@ ModelSection read_model(YamlSection s) {
   t.get("train_stride", tr.train_stride);
   t.get("dedupe_windows", tr.dedupe_windows);
   t.get("session_boundaries", tr.session_boundaries);
+  t.get("min_template_sessions", tr.min_template_sessions);
   std::int64_t seed = static_cast<std::int64_t>(tr.seed);
   t.get("seed", seed);
   tr.seed = static_cast<std::uint64_t>(seed);
@@ -218,22 +219,104 @@ ModelSection read_model(YamlSection s) {
   data.get("sequences", m.sequences);
   data.get("templates", m.templates);
   data.get("session_key", m.session_key);
+  data.get("count_window_lines", m.count_window_lines);
+  data.get("abnormal_sequences", m.abnormal_sequences);
   data.finish();
+  s.get("bundle", m.bundle);
+  s.get("verdict_cache", m.verdict_cache);
+  YamlSection enc = s.child("encoder");
+  if (enc.present()) {
+    models::EncoderConfig e;
+    enc.get("weights", e.weights);
+    enc.get("max_length", e.max_length);
+    enc.get("tau", e.tau);
+    if (enc.has("threshold")) {  // a number, or `auto` (= 0: chosen on validation data)
+      std::string v;
+      enc.get("threshold", v);
+      if (v != "auto") {
+        try {
+          std::size_t used = 0;
+          e.threshold = std::stod(v, &used);
+          if (used != v.size()) throw std::invalid_argument(v);
+        } catch (const std::exception&) {
+          enc.fail("threshold", "must be a number in (0, 1) or `auto` (got '" + v + "')");
+        }
+      }
+    }
+    enc.get("epochs", e.epochs);
+    enc.get("learning_rate", e.learning_rate);
+    enc.get("batch_size", e.batch_size);
+    enc.get("train_layers", e.train_layers);
+    enc.get("variants", e.variants);
+    enc.get("substitute_rate", e.substitute_rate);
+    enc.get("insert_rate", e.insert_rate);
+    enc.get("delete_rate", e.delete_rate);
+    enc.get("validation_variants", e.validation_variants);
+    std::int64_t eseed = static_cast<std::int64_t>(e.seed);
+    enc.get("seed", eseed);
+    e.seed = static_cast<std::uint64_t>(eseed);
+    enc.get("threads", e.threads);
+    enc.get("scratch_hidden", e.scratch_hidden);
+    enc.get("scratch_layers", e.scratch_layers);
+    enc.get("scratch_heads", e.scratch_heads);
+    enc.get("scratch_intermediate", e.scratch_intermediate);
+    enc.get("scratch_vocab_words", e.scratch_vocab_words);
+    enc.finish();
+    e.validate();  // keys are already "model.encoder.*"
+    m.encoder = e;
+  }
+  if (m.count_window_lines < 0) throw core::ConfigError("model.data.count_window_lines", "must be >= 0 (0 = sessions by key)");
   s.finish();
   m.train.validate();   // keys are already "model.*"
   m.detect.validate();
   return m;
 }
 
+DaemonConfig read_daemon(YamlSection& top) {
+  DaemonConfig c;
+  YamlSection src = top.child("source");
+  int kind = static_cast<int>(c.source);
+  read_choice(src, "type", std::array{"kafka", "file", "stdin"}, kind);
+  c.source = static_cast<DaemonConfig::SourceKind>(kind);
+  src.get("path", c.source_path);
+  src.finish();
+  YamlSection snk = top.child("sink");
+  kind = static_cast<int>(c.sink);
+  read_choice(snk, "type", std::array{"kafka", "stdout", "file"}, kind);
+  c.sink = static_cast<DaemonConfig::SinkKind>(kind);
+  snk.get("path", c.sink_path);
+  snk.finish();
+  YamlSection st = top.child("state");
+  st.get("dir", c.state_dir);
+  st.get("checkpoint_interval_ms", c.checkpoint_interval_ms);
+  st.finish();
+  top.get("shutdown_timeout_ms", c.shutdown_timeout_ms);
+  c.validate();  // keys are already top-level paths
+  return c;
+}
+
 AppConfig read_app(const YAML::Node& root, const std::string& source) {
   AppConfig app;
   app.source = source;
   YamlSection top(root, "");
+  app.has_parser = top.child("parser").present();
   app.parser = read_parser(top.child("parser"));
+  {
+    // (operator[] on a const node yields an invalid node for a missing key: test IsDefined first)
+    const YAML::Node p = root.IsDefined() && root.IsMap() ? root["pipeline"] : YAML::Node();
+    const YAML::Node w = p.IsDefined() && p.IsMap() ? p["window"] : YAML::Node();
+    const bool wmap = w.IsDefined() && w.IsMap();
+    app.daemon.window_length_set = wmap && w["length"].IsDefined();
+    app.daemon.window_stride_set = wmap && w["stride"].IsDefined();
+  }
   app.pipeline = read_pipeline(top.child("pipeline"));
   app.kafka = read_kafka(top.child("kafka"), root["kafka"]);
   app.metrics = read_metrics(top.child("metrics"));
   app.model = read_model(top.child("model"));
+  const bool length_set = app.daemon.window_length_set, stride_set = app.daemon.window_stride_set;
+  app.daemon = read_daemon(top);
+  app.daemon.window_length_set = length_set;
+  app.daemon.window_stride_set = stride_set;
   top.finish();
   return app;
 }

@@ -347,4 +347,179 @@ std::size_t KafkaSink::flush(std::chrono::milliseconds timeout) {
 std::string KafkaSink::fatal_error() const { return impl_->events.fatal_error(); }
 std::uint64_t KafkaSink::transient_errors() const noexcept { return impl_->events.transient; }
 
+// ---- tools: KafkaProducer, KafkaTopicReader -------------------------------------------------
+
+namespace {
+
+// Applies tool properties; a reserved or bad one is a ConfigError "--property <name>".
+void apply_tool_properties(RdKafka::Conf& conf, const std::map<std::string, std::string>& props) {
+  for (const auto& [name, value] : props) {
+    if (name == "bootstrap.servers" || name == "metadata.broker.list")
+      throw ConfigError("--property " + name, "set --brokers instead");
+    std::string err;
+    if (conf.set(name, value, err) != RdKafka::Conf::CONF_OK) throw ConfigError("--property " + name, err);
+  }
+}
+
+// The partition count of `topic` as the cluster reports it, or why not.
+core::Expected<int> topic_partitions(RdKafka::Handle& h, const std::string& name, std::chrono::milliseconds timeout) {
+  std::string err;
+  std::unique_ptr<RdKafka::Topic> topic(RdKafka::Topic::create(&h, name, nullptr, err));
+  if (!topic) return core::Error{"topic " + name + ": " + err};
+  RdKafka::Metadata* raw = nullptr;
+  const RdKafka::ErrorCode e = h.metadata(false, topic.get(), &raw, static_cast<int>(timeout.count()));
+  std::unique_ptr<RdKafka::Metadata> md(raw);
+  if (e != RdKafka::ERR_NO_ERROR)
+    return core::Error{"cannot fetch metadata of topic " + name + " within " + std::to_string(timeout.count()) +
+                       " ms: " + RdKafka::err2str(e)};
+  for (const auto* t : *md->topics()) {
+    if (t->topic() != name) continue;
+    if (t->err() != RdKafka::ERR_NO_ERROR) return core::Error{"topic " + name + ": " + RdKafka::err2str(t->err())};
+    return static_cast<int>(t->partitions()->size());
+  }
+  return core::Error{"topic " + name + ": not in the cluster's metadata"};
+}
+
+}  // namespace
+
+core::Expected<int> KafkaSink::check_topic(std::chrono::milliseconds timeout) {
+  return topic_partitions(*impl_->producer, impl_->topic, timeout);
+}
+
+struct KafkaProducer::Impl : RdKafka::DeliveryReportCb {
+  ErrorEvents events;
+  std::unique_ptr<RdKafka::Producer> producer;
+  std::atomic<std::uint64_t> delivered{0};
+  std::atomic<std::uint64_t> failed{0};
+  mutable std::mutex mu;
+  std::string first_error;
+
+  void remember(const std::string& e) {
+    std::lock_guard lock(mu);
+    if (first_error.empty()) first_error = e;
+  }
+  void dr_cb(RdKafka::Message& m) override {
+    if (m.err() == RdKafka::ERR_NO_ERROR) {
+      ++delivered;
+    } else {
+      ++failed;
+      remember(m.errstr());
+    }
+  }
+};
+
+KafkaProducer::KafkaProducer(const std::string& bootstrap, const std::map<std::string, std::string>& properties)
+    : impl_(std::make_unique<Impl>()) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  set_or_throw(*conf, "bootstrap.servers", bootstrap);
+  set_or_throw(*conf, "linger.ms", "10");  // batches for throughput; overridable
+  apply_tool_properties(*conf, properties);
+  set_cb(*conf, "dr_cb", static_cast<RdKafka::DeliveryReportCb*>(impl_.get()));
+  set_cb(*conf, "event_cb", static_cast<RdKafka::EventCb*>(&impl_->events));
+  std::string err;
+  impl_->producer.reset(RdKafka::Producer::create(conf.get(), err));
+  if (!impl_->producer) throw ConfigError("--property", "cannot create producer: " + err);
+}
+
+KafkaProducer::~KafkaProducer() {
+  impl_->producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+  impl_->producer->flush(1000);
+}
+
+core::Expected<int> KafkaProducer::partitions(const std::string& topic, std::chrono::milliseconds timeout) {
+  return topic_partitions(*impl_->producer, topic, timeout);
+}
+
+bool KafkaProducer::produce(const std::string& topic, std::string_view key, std::string_view value,
+                            std::int64_t timestamp_ms) {
+  while (true) {
+    const RdKafka::ErrorCode err = impl_->producer->produce(
+        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+        value.size(), key.empty() ? nullptr : key.data(), key.size(), timestamp_ms, nullptr);
+    if (err == RdKafka::ERR_NO_ERROR) return true;
+    if (err == RdKafka::ERR__QUEUE_FULL && impl_->events.fatal_error().empty()) {
+      impl_->producer->poll(100);  // serve delivery reports until there is room
+      continue;
+    }
+    ++impl_->failed;
+    impl_->remember(impl_->events.fatal_error().empty() ? RdKafka::err2str(err) : impl_->events.fatal_error());
+    return false;
+  }
+}
+
+void KafkaProducer::poll(std::chrono::milliseconds timeout) { impl_->producer->poll(static_cast<int>(timeout.count())); }
+
+std::size_t KafkaProducer::flush(std::chrono::milliseconds timeout) {
+  impl_->producer->flush(static_cast<int>(timeout.count()));
+  return static_cast<std::size_t>(impl_->producer->outq_len());
+}
+
+std::uint64_t KafkaProducer::delivered() const noexcept { return impl_->delivered; }
+std::uint64_t KafkaProducer::failed() const noexcept { return impl_->failed; }
+
+std::string KafkaProducer::error() const {
+  std::string fatal = impl_->events.fatal_error();
+  if (!fatal.empty()) return fatal;
+  std::lock_guard lock(impl_->mu);
+  return impl_->first_error;
+}
+
+struct KafkaTopicReader::Impl {
+  ErrorEvents events;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+};
+
+KafkaTopicReader::KafkaTopicReader(const std::string& bootstrap, const std::string& topic,
+                                   const std::map<std::string, std::string>& properties,
+                                   std::chrono::milliseconds timeout)
+    : impl_(std::make_unique<Impl>()) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  set_or_throw(*conf, "bootstrap.servers", bootstrap);
+  // librdkafka's consumer needs a group id; with manual assignment and no commits the group
+  // is never joined.
+  set_or_throw(*conf, "group.id", "logguard-tail");
+  set_or_throw(*conf, "enable.auto.commit", "false");
+  set_or_throw(*conf, "enable.auto.offset.store", "false");
+  set_or_throw(*conf, "fetch.wait.max.ms", "50");  // deliver soon after arrival (latency benches)
+  apply_tool_properties(*conf, properties);
+  set_cb(*conf, "event_cb", static_cast<RdKafka::EventCb*>(&impl_->events));
+  std::string err;
+  impl_->consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!impl_->consumer) throw ConfigError("--property", "cannot create consumer: " + err);
+  auto n = topic_partitions(*impl_->consumer, topic, timeout);
+  if (!n) throw core::LoadError(n.error().message);
+  PartitionList l;
+  for (int p = 0; p < *n; ++p) l.v.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+  const RdKafka::ErrorCode e = impl_->consumer->assign(l.v);
+  if (e != RdKafka::ERR_NO_ERROR) throw core::LoadError("topic " + topic + ": cannot assign: " + RdKafka::err2str(e));
+}
+
+KafkaTopicReader::~KafkaTopicReader() { impl_->consumer->close(); }
+
+bool KafkaTopicReader::poll(KafkaMessage& out, std::chrono::milliseconds timeout) {
+  std::unique_ptr<RdKafka::Message> m(impl_->consumer->consume(static_cast<int>(timeout.count())));
+  if (m->err() != RdKafka::ERR_NO_ERROR) {
+    if (m->err() != RdKafka::ERR__TIMED_OUT && m->err() != RdKafka::ERR__PARTITION_EOF) ++impl_->events.transient;
+    return false;
+  }
+  out.topic = m->topic_name();
+  out.partition = m->partition();
+  out.offset = m->offset();
+  const RdKafka::MessageTimestamp ts = m->timestamp();
+  out.timestamp_ms = ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE ? 0 : ts.timestamp;
+  out.log_append_time = ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_LOG_APPEND_TIME;
+  const std::string* k = m->key();
+  out.key = k ? *k : std::string();
+  out.value.assign(static_cast<const char*>(m->payload()) ? static_cast<const char*>(m->payload()) : "", m->len());
+  out.headers.clear();
+  if (RdKafka::Headers* h = m->headers()) {
+    for (const auto& hd : h->get_all())
+      out.headers.emplace_back(hd.key(), std::string(static_cast<const char*>(hd.value()) ? static_cast<const char*>(hd.value()) : "",
+                                                      hd.value_size()));
+  }
+  return true;
+}
+
+std::string KafkaTopicReader::error() const { return impl_->events.fatal_error(); }
+
 }  // namespace logguard::daemon

@@ -1,7 +1,10 @@
 #include "line_reader.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+
+#include <unistd.h>
 
 namespace logguard::daemon::detail {
 
@@ -20,12 +23,18 @@ bool LineReader::fill() {
     begin_ = 0;
   }
   if (end_ == buf_.size()) return false;  // full without a newline: caller handles
-  const std::size_t n = std::fread(buf_.data() + end_, 1, buf_.size() - end_, in_);
-  if (n == 0) {
+  // read(2), not fread: on a pipe (logguardd's stdin source) it returns what is there
+  // instead of waiting for a full buffer.
+  ssize_t n;
+  do {
+    n = ::read(::fileno(in_), buf_.data() + end_, buf_.size() - end_);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    if (n < 0) read_error_ = true;
     eof_ = true;
     return false;
   }
-  end_ += n;
+  end_ += static_cast<std::size_t>(n);
   return true;
 }
 

@@ -20,7 +20,7 @@ class LineReader {
   /// terminator is still returned). `cut` is set when the line was longer than max_bytes.
   bool next(std::string_view& line, bool& cut);
   /// True if reading failed with an I/O error (as opposed to end of file).
-  bool failed() const { return std::ferror(in_) != 0; }
+  bool failed() const { return read_error_ || std::ferror(in_) != 0; }
 
  private:
   bool fill();
@@ -29,6 +29,7 @@ class LineReader {
   std::vector<char> buf_;
   std::size_t begin_ = 0, end_ = 0;
   bool eof_ = false;
+  bool read_error_ = false;
   std::string long_line_;
 };
 

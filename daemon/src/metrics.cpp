@@ -5,6 +5,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
@@ -29,7 +30,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {}
 Metrics::~Metrics() = default;
 
 bool Metrics::valid_name(const std::string& name) {
-  static const std::array<const char*, 6> units = {"_total", "_bytes", "_seconds", "_ratio", "_count", "_info"};
+  static const std::array<const char*, 8> units = {"_total", "_bytes", "_seconds", "_ratio", "_info", "_windows", "_sessions", "_templates"};
   const std::string prefix = "logguard_";
   if (name.rfind(prefix, 0) != 0) return false;
   for (char c : name)
@@ -67,6 +68,13 @@ prometheus::Counter& Metrics::counter(const std::string& name, const std::string
 prometheus::Gauge& Metrics::gauge(const std::string& name, const std::string& help, const Labels& labels) {
   check(name, labels);
   return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add(labels);
+}
+
+prometheus::Histogram& Metrics::histogram(const std::string& name, const std::string& help,
+                                          const std::vector<double>& bounds, const Labels& labels) {
+  check(name, labels);
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_).Add(labels,
+                                                                                     prometheus::Histogram::BucketBoundaries(bounds));
 }
 
 void Metrics::on_scrape(std::function<void()> refresh) {

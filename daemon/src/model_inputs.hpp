@@ -16,8 +16,10 @@ struct SessionInput {
 };
 
 /// Parses RAW.log line by line; a line joins the session named by the first match of
-/// `session_key` (its group 1 if it has one). Throws ConfigError/LoadError naming the problem.
+/// `session_key` (its group 1 if it has one). With `count_window_lines` N > 0 there is no key:
+/// input lines k*N+1 .. (k+1)*N (1-based, every line counted) form session "lines:<first>-<last>".
+/// Throws ConfigError/LoadError naming the problem.
 SessionInput read_raw_sessions(const std::string& path, const core::ParserConfig& parser,
-                               const std::string& session_key);
+                               const std::string& session_key, int count_window_lines = 0);
 
 }  // namespace logguard::daemon::detail

@@ -69,6 +69,7 @@ struct Pipeline::Impl {
   std::string failure;                             // first fatal error
   std::vector<std::vector<SourcePosition>> dropped;  // releases of windows evicted by drop_oldest
   std::atomic<bool> failed{false};
+  std::function<void(std::int64_t)> delivered_hook;
 
   Impl(PipelineConfig c, Source& src, Mapper m, Scorer& sc, Sink& sk, TemplateText t)
       : config((c.validate(), std::move(c))),
@@ -161,6 +162,10 @@ struct Pipeline::Impl {
       if (now - last_tick >= config.tick_ms) {
         windower.tick(now, pending);
         store_offsets();
+        stats.sessions_open = windower.open_sessions();
+        stats.sessions_evicted = windower.stats().sessions_evicted;
+        stats.scorer_queue = to_scorer.size();
+        stats.sink_queue = to_sink.size();
         last_tick = now;
       }
     }
@@ -234,13 +239,15 @@ struct Pipeline::Impl {
         const bool anomalous = !s.window.release_only && s.verdict.anomalous;
         auto ticket = releaser.add(released_positions(s.window), anomalous);
         if (!anomalous) continue;
+        const std::int64_t last_ms = s.window.events.empty() ? 0 : s.window.events.back().timestamp_ms;
         ++stats.anomalies;
         sink.write(s.window.key, anomaly_record_id(s.window, version),
                    anomaly_record_json(s.window, s.verdict, version, template_text, config.record),
-                   [this, &releaser, ticket, alive](bool ok, std::string_view error) {
+                   [this, &releaser, ticket, alive, last_ms](bool ok, std::string_view error) {
                      if (!*alive) return;
                      if (ok) {
                        ++stats.delivered;
+                       if (delivered_hook) delivered_hook(last_ms);
                        releaser.complete(ticket);
                      } else {
                        ++stats.delivery_failures;
@@ -288,6 +295,7 @@ core::Expected<bool> Pipeline::run(const std::atomic<bool>& stop) {
 }
 
 const PipelineStats& Pipeline::stats() const noexcept { return impl_->stats; }
+void Pipeline::on_delivered(std::function<void(std::int64_t)> f) { impl_->delivered_hook = std::move(f); }
 WindowerStats Pipeline::windower_stats() const { return impl_->windower.stats(); }
 std::size_t Pipeline::held_records() const { return impl_->tracker.held(); }
 

@@ -128,7 +128,7 @@ void Windower::close_session(Map::iterator it, CloseReason reason, std::vector<W
     w.key = it->first;
     w.sequence = s.next_sequence++;
     w.reason = reason;
-    w.release_only = s.unscored == 0;
+    w.release_only = s.unscored == 0 && !config_.score_closing;
     w.events = std::move(s.events);
     w.released = w.events.size();
     buffered_ -= w.released;

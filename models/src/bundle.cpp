@@ -86,7 +86,25 @@ std::string manifest_to_json(const BundleManifest& m) {
     const auto& c = m.deeplog;
     j["hyperparameters"] = {{"history", c.history}, {"embed_dim", c.embed_dim}, {"hidden", c.hidden}, {"layers", c.layers}};
   }
-  if (m.raw_input) j["raw_input"] = {{"parser", parser_to_json(m.raw_input->parser)}, {"session_key", m.raw_input->session_key}};
+  if (m.encoder) {
+    const auto& e = *m.encoder;
+    json files = json::object();
+    for (const auto& [name, f] : e.files) files[name] = {{"bytes", f.bytes}, {"digest_xxh64", f.digest}};
+    j["encoder"] = {{"dir", e.dir},
+                    {"threshold", e.threshold},
+                    {"threshold_method", e.threshold_method},
+                    {"base", e.base},
+                    {"negatives", e.negatives},
+                    {"normal_ids", e.normal_ids},
+                    {"abnormal_templates", e.abnormal_templates},
+                    {"metrics", e.metrics},
+                    {"files", files}};
+  }
+  if (!m.rare_templates.empty()) j["rare_templates"] = m.rare_templates;
+  if (m.raw_input) {
+    j["raw_input"] = {{"parser", parser_to_json(m.raw_input->parser)}, {"session_key", m.raw_input->session_key}};
+    if (m.raw_input->count_window_lines > 0) j["raw_input"]["count_window_lines"] = m.raw_input->count_window_lines;
+  }
   return j.dump(2) + "\n";
 }
 
@@ -102,9 +120,10 @@ BundleManifest manifest_from_json(const std::string& text, const std::string& so
   BundleManifest m;
   try {
     m.format_version = j.at("format_version").get<int>();
-    if (m.format_version != kBundleFormatVersion)
+    if (m.format_version < kOldestBundleFormatVersion || m.format_version > kBundleFormatVersion)
       throw LoadError(source + ": unsupported bundle format_version " + std::to_string(m.format_version) +
-                      " (this build reads " + std::to_string(kBundleFormatVersion) + ")");
+                      " (this build reads " + std::to_string(kOldestBundleFormatVersion) + " to " +
+                      std::to_string(kBundleFormatVersion) + ")");
     const auto kind = j.at("kind").get<std::string>();
     if (kind == "msmass") m.kind = ModelKind::msmass;
     else if (kind == "deeplog") m.kind = ModelKind::deeplog;
@@ -140,9 +159,31 @@ BundleManifest manifest_from_json(const std::string& text, const std::string& so
     const auto& w = j.at("weights");
     m.weights_bytes = w.at("bytes").get<std::uint64_t>();
     m.weights_digest = w.at("digest_xxh64").get<std::string>();
+    if (j.contains("encoder")) {
+      const auto& e = j["encoder"];
+      EncoderManifest em;
+      em.dir = e.at("dir").get<std::string>();
+      if (em.dir.empty() || em.dir.find("..") != std::string::npos || em.dir.find('/') != std::string::npos)
+        throw LoadError(source + ": encoder.dir must be a plain directory name");
+      em.threshold = e.at("threshold").get<double>();
+      if (!(em.threshold > -1 && em.threshold < 1)) throw LoadError(source + ": encoder.threshold outside (-1, 1)");
+      em.threshold_method = e.value("threshold_method", "");
+      em.base = e.value("base", "");
+      em.negatives = e.value("negatives", "");
+      em.normal_ids = e.value("normal_ids", std::vector<std::uint32_t>{});
+      em.abnormal_templates = e.value("abnormal_templates", std::vector<std::string>{});
+      em.metrics = e.value("metrics", std::map<std::string, double>{});
+      for (const auto& [name, f] : e.at("files").items())
+        em.files[name] = BundleFile{f.at("bytes").get<std::uint64_t>(), f.at("digest_xxh64").get<std::string>()};
+      for (const char* need : {"config.json", "vocab.txt", "model.safetensors"})
+        if (!em.files.count(need)) throw LoadError(source + ": encoder.files lacks " + need);
+      m.encoder = std::move(em);
+    }
+    if (j.contains("rare_templates")) m.rare_templates = j["rare_templates"].get<std::vector<std::uint32_t>>();
     if (j.contains("raw_input"))
       m.raw_input = RawInputSettings{parser_from_json(j["raw_input"].at("parser")),
-                                     j["raw_input"].at("session_key").get<std::string>()};
+                                     j["raw_input"].at("session_key").get<std::string>(),
+                                     j["raw_input"].value("count_window_lines", 0)};
   } catch (const json::exception& e) {
     throw LoadError(source + ": malformed manifest: " + e.what());
   }
@@ -155,6 +196,52 @@ BundleManifest manifest_from_json(const std::string& text, const std::string& so
   if (m.templates.empty()) throw LoadError(source + ": empty template table");
   if (m.top_k < 1) throw LoadError(source + ": top_k must be >= 1");
   return m;
+}
+
+namespace {
+
+std::string read_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw LoadError(path + ": cannot open (missing " + what + ")");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void check_file(const std::string& path, const BundleFile& f, const char* what) {
+  const auto bytes = read_file(path, what);
+  if (bytes.size() != f.bytes)
+    throw LoadError(path + ": size " + std::to_string(bytes.size()) + " bytes, manifest says " + std::to_string(f.bytes) +
+                    " (truncated or replaced)");
+  if (digest_hex(bytes.data(), bytes.size()) != f.digest)
+    throw LoadError(path + ": xxh64 digest mismatch with manifest (corrupt or from another bundle)");
+}
+
+void write_manifest(const std::filesystem::path& dir, const BundleManifest& m) {
+  const auto tmp = dir / (std::string(kManifestFile) + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << manifest_to_json(m);
+    if (!out) throw LoadError(tmp.string() + ": cannot write");
+  }
+  std::filesystem::rename(tmp, dir / kManifestFile);
+}
+
+}  // namespace
+
+void attach_encoder(const std::string& bundle_dir, const std::string& encoder_files_dir, EncoderManifest encoder) {
+  namespace fs = std::filesystem;
+  auto m = read_manifest(bundle_dir);
+  const fs::path dst = fs::path(bundle_dir) / encoder.dir;
+  fs::create_directories(dst);
+  encoder.files.clear();
+  for (const char* name : {"config.json", "vocab.txt", "model.safetensors"}) {
+    const auto src = (fs::path(encoder_files_dir) / name).string();
+    const auto bytes = read_file(src, "encoder file");
+    if (fs::path(encoder_files_dir) != dst) fs::copy_file(src, dst / name, fs::copy_options::overwrite_existing);
+    encoder.files[name] = BundleFile{bytes.size(), digest_hex(bytes.data(), bytes.size())};
+  }
+  m.format_version = kBundleFormatVersion;
+  m.encoder = std::move(encoder);
+  write_manifest(bundle_dir, m);
 }
 
 BundleManifest read_manifest(const std::string& bundle_dir) {
@@ -175,6 +262,9 @@ BundleManifest read_manifest(const std::string& bundle_dir) {
                     std::to_string(m.weights_bytes) + " (truncated or replaced)");
   if (digest_hex(bytes.data(), bytes.size()) != m.weights_digest)
     throw LoadError(wpath + ": xxh64 digest mismatch with manifest (corrupt or from another bundle)");
+  if (m.encoder)
+    for (const auto& [name, f] : m.encoder->files)
+      check_file((dir / m.encoder->dir / name).string(), f, "encoder file");
   return m;
 }
 

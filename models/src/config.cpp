@@ -69,6 +69,7 @@ void TrainConfig::validate() const {
   if (train_stride < 1) throw ConfigError(p + "train_stride", "must be >= 1");
   if (threads < 1) throw ConfigError(p + "threads", "must be >= 1");
   if (top_k < 0) throw ConfigError(p + "top_k", "must be >= 0");
+  if (min_template_sessions < 0) throw ConfigError(p + "min_template_sessions", "must be >= 0");
 }
 
 void DetectConfig::validate() const {

@@ -189,6 +189,7 @@ Scorer Scorer::load(const std::string& bundle_dir, const DetectConfig& config) {
   const int V = static_cast<int>(kFirstTemplate + m.templates.size());
   const auto wpath = (std::filesystem::path(bundle_dir) / kWeightsFile).string();
   impl->tokens = token_map(m.templates);
+  for (auto id : m.rare_templates) impl->tokens.erase(id);  // rare in training: unknown
   impl->token_to_id.assign(static_cast<std::size_t>(V), 0);
   for (std::size_t i = 0; i < m.templates.size(); ++i) impl->token_to_id[kFirstTemplate + i] = m.templates[i].id;
   impl->token_to_id[kEos] = kEndOfSession;

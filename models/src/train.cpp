@@ -9,6 +9,8 @@
 #include <random>
 #include <numeric>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "logguard/core/error.hpp"
 #include "logguard/models/trainer.hpp"
@@ -108,12 +110,26 @@ TrainResult train(const TrainConfig& config, const std::vector<core::Session>& s
   torch::manual_seed(config.seed);
   std::mt19937_64 rng(config.seed);
 
-  const int V = static_cast<int>(kFirstTemplate + templates.size());
+  // Templates seen in fewer than min_template_sessions training sessions are "rare": they stay
+  // in the vocabulary (so the model is the same with or without the setting) and are recorded
+  // in the bundle, whose scorer treats them as unknown templates.
+  std::vector<std::uint32_t> rare;
+  if (config.min_template_sessions > 0) {
+    std::unordered_map<std::uint32_t, int> seen_in;
+    for (const auto& s : sessions) {
+      std::unordered_set<std::uint32_t> ids(s.events.begin(), s.events.end());
+      for (auto id : ids) ++seen_in[id];
+    }
+    for (const auto& t : templates)
+      if (seen_in[t.id] < config.min_template_sessions) rare.push_back(t.id);
+  }
+  const auto& vocab = templates;
+  const int V = static_cast<int>(kFirstTemplate + vocab.size());
   const int K = std::min<int>(config.top_k > 0 ? config.top_k : (config.kind == ModelKind::msmass ? 5 : 9),
-                              static_cast<int>(templates.size()));
+                              static_cast<int>(vocab.size()));
 
   // Split by session (seeded): validation_fraction of the non-empty sessions.
-  auto tokens = to_tokens(sessions, templates, config.session_boundaries);
+  auto tokens = to_tokens(sessions, vocab, config.session_boundaries);
   std::vector<std::size_t> order;
   for (std::size_t i = 0; i < tokens.size(); ++i)
     if (!tokens[i].empty()) order.push_back(i);
@@ -335,6 +351,7 @@ TrainResult train(const TrainConfig& config, const std::vector<core::Session>& s
   m.top_k = K;
   m.session_boundaries = config.session_boundaries;
   m.templates = templates;
+  m.rare_templates = rare;
   m.raw_input = raw_input;
   m.training_digest = training_digest(sessions, templates);
   m.training_sessions = train_idx.size();

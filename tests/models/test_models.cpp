@@ -333,7 +333,8 @@ TEST_CASE("corrupt, foreign and mismatched bundles fail naming the file", "[mode
   SECTION("newer format version") {
     const auto p = fresh("version");
     auto m = slurp(p / "manifest.json");
-    m.replace(m.find("\"format_version\": 1"), 19, "\"format_version\": 7");
+    const std::string current = "\"format_version\": " + std::to_string(kBundleFormatVersion);
+    m.replace(m.find(current), current.size(), "\"format_version\": 7");
     std::ofstream(p / "manifest.json", std::ios::binary | std::ios::trunc) << m;
     CHECK_THROWS_WITH(Scorer::load(p.string(), {}), Catch::Contains("format_version 7"));
   }

@@ -6,14 +6,17 @@
 // Lifecycle: called once at start-up (and on reload); never on the hot path.
 // Thread-safety: pure functions.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "logguard/core/parser_config.hpp"
+#include "logguard/daemon/daemon_config.hpp"
 #include "logguard/daemon/kafka.hpp"
 #include "logguard/daemon/metrics.hpp"
 #include "logguard/daemon/pipeline.hpp"
 #include "logguard/models/config.hpp"
+#include "logguard/models/encoder.hpp"
 
 namespace logguard::daemon {
 
@@ -26,6 +29,13 @@ struct ModelSection {
   std::string sequences;       // model.data.sequences: default training sessions (CLI flags replace)
   std::string templates;       // model.data.templates
   std::string session_key;     // model.data.session_key: RE2 keying raw lines into sessions
+  int count_window_lines = 0;  // model.data.count_window_lines: > 0 cuts raw logs without
+                               // sessions (BGL) into windows of that many lines instead
+  std::string abnormal_sequences;  // model.data.abnormal_sequences: labelled anomalous sessions;
+                                   // templates seen only there are the encoder's negatives
+  std::optional<models::EncoderConfig> encoder;  // model.encoder: present = train the template encoder
+  std::string bundle;          // model.bundle: bundle directory logguardd scores with
+  std::size_t verdict_cache = 100000;  // model.verdict_cache: cached model-window verdicts (0 = off)
 };
 
 struct AppConfig {
@@ -34,6 +44,8 @@ struct AppConfig {
   KafkaConfig kafka;           // `kafka:` section (logguardd)
   MetricsConfig metrics;       // `metrics:` section (logguardd: /metrics, /healthz, /readyz)
   ModelSection model;          // `model:` section (logguard train/detect, logguardd scoring)
+  DaemonConfig daemon;         // `source:`, `sink:`, `state:`, `shutdown_timeout_ms` (logguardd)
+  bool has_parser = false;     // the file has a `parser:` section (logguardd: else the bundle's)
   std::string source;          // file the config came from (for messages)
 };
 

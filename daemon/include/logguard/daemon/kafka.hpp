@@ -1,6 +1,7 @@
 #pragma once
 // Kafka endpoints of the daemon (librdkafka): the consumer-group Source, the idempotent
-// producer Sink, and the embedded mock cluster used when `kafka.brokers: embedded`.
+// producer Sink, the embedded mock cluster used when `kafka.brokers: embedded`, and a plain
+// producer and topic reader for the tools (`logguard replay` / `logguard tail`).
 // librdkafka stays behind these classes; its headers are not exposed.
 //
 // Errors: construction fails fast with core::ConfigError naming the key (each bad
@@ -14,6 +15,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "logguard/daemon/stages.hpp"
@@ -103,7 +106,72 @@ class KafkaSink : public Sink {
   std::size_t flush(std::chrono::milliseconds timeout) override;
   /// Non-empty once librdkafka raised a fatal error (the sink cannot continue).
   std::string fatal_error() const;
+  /// Start-up check: the output topic exists (its partition count), or why not.
+  core::Expected<int> check_topic(std::chrono::milliseconds timeout);
   std::uint64_t transient_errors() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Plain producer for tools (`logguard replay`, benchmarks): copies each message into
+/// librdkafka's queue, counts delivery reports. Not used by the daemon (see KafkaSink).
+/// Lifecycle: construct (throws core::ConfigError naming "--property <name>" for a bad
+/// property), produce()/poll() in a loop, flush() before destruction (the destructor purges
+/// what is still queued). Thread-safety: one thread.
+class KafkaProducer {
+ public:
+  KafkaProducer(const std::string& bootstrap, const std::map<std::string, std::string>& properties);
+  ~KafkaProducer();
+  KafkaProducer(const KafkaProducer&) = delete;
+  KafkaProducer& operator=(const KafkaProducer&) = delete;
+  /// Partition count of `topic`, or an error (brokers unreachable within `timeout`, topic
+  /// missing). Used to fail fast before producing.
+  core::Expected<int> partitions(const std::string& topic, std::chrono::milliseconds timeout);
+  /// Queues one message (an empty key means none; timestamp 0 means "now"). While the
+  /// queue is full it serves delivery reports. False on a fatal error (see error()).
+  bool produce(const std::string& topic, std::string_view key, std::string_view value, std::int64_t timestamp_ms = 0);
+  void poll(std::chrono::milliseconds timeout);
+  /// Waits for outstanding deliveries; returns how many are still pending.
+  std::size_t flush(std::chrono::milliseconds timeout);
+  std::uint64_t delivered() const noexcept;
+  std::uint64_t failed() const noexcept;
+  /// The first delivery or fatal error, empty if none.
+  std::string error() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// One message as read by KafkaTopicReader.
+struct KafkaMessage {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = -1;
+  std::int64_t timestamp_ms = 0;
+  bool log_append_time = false;  // timestamp set by the broker (topic message.timestamp.type)
+  std::string key;
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Reads every partition of one topic from the beginning without a consumer group (manual
+/// assignment; nothing is committed). For tools (`logguard tail`) and tests.
+/// Lifecycle: construct (throws core::LoadError when the topic's metadata cannot be fetched
+/// within `timeout`, core::ConfigError for a bad property), then poll(). Thread-safety: one thread.
+class KafkaTopicReader {
+ public:
+  KafkaTopicReader(const std::string& bootstrap, const std::string& topic,
+                   const std::map<std::string, std::string>& properties, std::chrono::milliseconds timeout);
+  ~KafkaTopicReader();
+  KafkaTopicReader(const KafkaTopicReader&) = delete;
+  KafkaTopicReader& operator=(const KafkaTopicReader&) = delete;
+  /// Next message, waiting at most `timeout`. False on timeout; a fatal error throws nothing
+  /// and is reported by error().
+  bool poll(KafkaMessage& out, std::chrono::milliseconds timeout);
+  std::string error() const;
 
  private:
   struct Impl;

@@ -19,6 +19,7 @@ namespace prometheus {
 class Registry;
 class Counter;
 class Gauge;
+class Histogram;
 }  // namespace prometheus
 
 namespace logguard::daemon {
@@ -37,6 +38,9 @@ class Metrics {
   ~Metrics();
   prometheus::Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
   prometheus::Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
+  /// `bounds`: the buckets' upper bounds, ascending (+Inf is implicit).
+  prometheus::Histogram& histogram(const std::string& name, const std::string& help, const std::vector<double>& bounds,
+                                   const Labels& labels = {});
   /// Runs before every serialization (scrape).
   void on_scrape(std::function<void()> refresh);
   /// The Prometheus text exposition format (version 0.0.4).

@@ -53,6 +53,11 @@ struct PipelineStats {
   std::atomic<std::uint64_t> dropped_windows{0};  // drop_oldest evictions
   std::atomic<std::uint64_t> pauses{0};           // times the source was paused
   std::atomic<std::uint64_t> offset_stores{0};
+  // Sampled by the consumer thread every tick_ms.
+  std::atomic<std::uint64_t> sessions_open{0};
+  std::atomic<std::uint64_t> sessions_evicted{0};
+  std::atomic<std::uint64_t> scorer_queue{0};     // windows waiting for the scorer
+  std::atomic<std::uint64_t> sink_queue{0};       // scored windows waiting for the sink
 };
 
 class Pipeline {
@@ -66,6 +71,9 @@ class Pipeline {
   /// Runs to completion (see above). The error names the failed stage.
   core::Expected<bool> run(const std::atomic<bool>& stop);
   const PipelineStats& stats() const noexcept;
+  /// Called on the sink thread when an anomaly record was delivered, with the timestamp
+  /// (ms since epoch) of the window's last event. Set before run().
+  void on_delivered(std::function<void(std::int64_t last_event_ms)> f);
   /// The windower's counters; valid after run() returned.
   WindowerStats windower_stats() const;
   /// Records still held (not yet done) by the offset tracker.

@@ -41,6 +41,8 @@ struct WindowConfig {
   std::size_t max_open_sessions = 100000;
   std::int64_t window_ms = 60000;         // time mode: window span of event time
   std::int64_t stride_ms = 0;             // time mode: slide; 0 = window_ms
+  bool score_closing = false;             // a closing window is scored even when all its events
+                                          // were scored before (the model judges the session's end)
 
   /// Throws core::ConfigError naming the key (e.g. "stride") of the first problem.
   void validate() const;

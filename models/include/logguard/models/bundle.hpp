@@ -16,7 +16,8 @@
 
 namespace logguard::models {
 
-inline constexpr int kBundleFormatVersion = 1;
+inline constexpr int kBundleFormatVersion = 2;     // written; 1 (no encoder) is still read
+inline constexpr int kOldestBundleFormatVersion = 1;
 inline constexpr const char* kManifestFile = "manifest.json";
 inline constexpr const char* kWeightsFile = "weights.pt";
 
@@ -24,6 +25,26 @@ inline constexpr const char* kWeightsFile = "weights.pt";
 struct RawInputSettings {
   core::ParserConfig parser;
   std::string session_key;   // RE2 pattern whose first match (or group 1) keys a session
+  int count_window_lines = 0;  // > 0: no session key; consecutive lines form count windows
+};
+
+/// A file of the bundle checked on load.
+struct BundleFile {
+  std::uint64_t bytes = 0;
+  std::string digest;  // xxh64 hex
+};
+
+/// The template encoder stored in BUNDLE_DIR/<dir>/ (config.json, vocab.txt, model.safetensors).
+struct EncoderManifest {
+  std::string dir = "encoder";
+  double threshold = 0;                        // S
+  std::string threshold_method;                // "config", "balanced", "normal-quantile"
+  std::string base;                            // weights directory it started from, or "scratch"
+  std::string negatives;                       // "abnormal" (labelled), "normal", or "none" (not fine-tuned)
+  std::vector<std::uint32_t> normal_ids;       // templates the mapper indexes (seen in normal sessions); empty = all
+  std::vector<std::string> abnormal_templates; // labelled abnormal templates (indexed by the mapper)
+  std::map<std::string, double> metrics;       // fine_tune_seconds, val_normal_accuracy, ...
+  std::map<std::string, BundleFile> files;     // name -> size and digest
 };
 
 struct BundleManifest {
@@ -34,6 +55,8 @@ struct BundleManifest {
   int top_k = 5;
   bool session_boundaries = true;               // sessions wrapped in start/end tokens
   std::vector<core::TemplateEntry> templates;   // vocabulary: token = 3 + index
+  std::vector<std::uint32_t> rare_templates;    // in fewer than model.train.min_template_sessions
+                                                // training sessions: scored as unknown
   std::optional<RawInputSettings> raw_input;
   std::string training_digest;                  // xxh64 hex of the training sequences
   std::uint64_t training_sessions = 0;
@@ -42,6 +65,7 @@ struct BundleManifest {
   std::uint64_t weights_bytes = 0;
   std::string weights_digest;                   // xxh64 hex of weights.pt
   std::string created_by = "logguard";
+  std::optional<EncoderManifest> encoder;       // format_version >= 2, when trained with model.encoder
 };
 
 std::string manifest_to_json(const BundleManifest& m);
@@ -49,6 +73,11 @@ std::string manifest_to_json(const BundleManifest& m);
 BundleManifest manifest_from_json(const std::string& text, const std::string& source);
 /// Reads BUNDLE_DIR/manifest.json and checks weights.pt's size and digest.
 BundleManifest read_manifest(const std::string& bundle_dir);
+
+/// Adds (or replaces) the encoder of an existing bundle: writes `encoder_files_dir`'s files
+/// (config.json, vocab.txt, model.safetensors, as TemplateEncoder::save writes them) into
+/// BUNDLE_DIR/encoder/, records their sizes and digests and rewrites manifest.json atomically.
+void attach_encoder(const std::string& bundle_dir, const std::string& encoder_files_dir, EncoderManifest encoder);
 
 /// xxh64 of a byte range, 16 hex digits.
 std::string digest_hex(const void* data, std::size_t size, std::uint64_t seed = 0);

@@ -51,6 +51,8 @@ struct TrainConfig {
   bool dedupe_windows = false;         // train on distinct windows only (normal logs repeat a lot)
   bool session_boundaries = true;      // wrap each session in start/end tokens: a session that
                                        // ends (or starts) where normal ones do not is anomalous
+  int min_template_sessions = 0;       // templates in fewer training sessions are recorded as
+                                       // rare in the bundle and scored as unknown; 0 = off
   std::uint64_t seed = 42;
   int threads = 1;                     // intra-op threads (at::set_num_threads), set once
   int top_k = 0;                       // default K stored in the bundle; 0 = 5 (msmass) / 9 (deeplog)

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# logguardd through a real Apache Kafka broker (deploy/kafka-local.sh, loopback) on this machine:
+#   A  replay: how fast `logguard replay` loads HDFS-like lines into the input topic
+#   B  throughput: the daemon consumes the pre-loaded topic (CPU scoring); lines/s sustained
+#      (middle 80% of the run) and the daemon's / broker's CPU share
+#   C  latency at half that rate: line produced -> its window's anomaly record appended to the
+#      output topic (LogAppendTime), measured from the moment the window closed
+#   D  soak: RSS of the daemon every 5 s while lines stream in at half rate
+# Lines are rendered from real HDFS sessions by bench/render_hdfs.py (fresh block ids).
+#
+#   bench/daemon_throughput.sh BIN_DIR [--lines N] [--bundle DIR] [--soak-seconds S] [--out FILE]
+# Defaults: 2,000,000 lines, soak 120 s (600 for the 10-minute soak), results as JSON lines to
+# --out (default bench-results/daemon.jsonl). Without bin/logguardd only phase A runs.
+# Needs: Java 17+ (Kafka), python3, curl. Takes the whole machine: run nothing else meanwhile.
+set -euo pipefail
+BIN=$(cd "${1:?usage: $0 BIN_DIR [options]}" && pwd); shift
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LINES=2000000 BUNDLE="" SOAK=120 OUT=$ROOT/bench-results/daemon.jsonl
+while (($#)); do
+  case $1 in
+    --lines) LINES=$2; shift 2 ;;
+    --bundle) BUNDLE=$2; shift 2 ;;
+    --soak-seconds) SOAK=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$(dirname "$OUT")"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/logguard-bench.XXXXXX")
+KDIR=$WORK/kafka
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  "$ROOT/deploy/kafka-local.sh" stop "$KDIR" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+metric() { { curl -sf "http://127.0.0.1:$MPORT/metrics" || true; } | awk -v n="$1" '$1 == n && !done { print $2; done = 1 }'; }
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+result() { echo "$1" | tee -a "$OUT"; }
+machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p')"
+
+# ---- input -----------------------------------------------------------------------------------
+DATA=${LOGGUARD_BENCH_LOG:-${TMPDIR:-/tmp}/logguard-bench-hdfs-$LINES.log}
+[[ -f "$DATA" ]] || python3 "$ROOT/bench/render_hdfs.py" --lines "$LINES" --out "$DATA"
+LINES=$(wc -l <"$DATA")
+
+# ---- broker ----------------------------------------------------------------------------------
+export KAFKA_PORT=$(free_port) KAFKA_CONTROLLER_PORT=$(free_port) KAFKA_HEAP=${KAFKA_HEAP:-1g}
+BROKERS=127.0.0.1:$KAFKA_PORT
+"$ROOT/deploy/kafka-local.sh" start "$KDIR" >&2
+KPID=$(cat "$KDIR/kafka.pid")
+"$ROOT/deploy/kafka-local.sh" topic logs 2 "$KDIR" >/dev/null
+"$ROOT/deploy/kafka-local.sh" topic logs-live 2 "$KDIR" >/dev/null
+KAFKA_TOPIC_CONFIG="message.timestamp.type=LogAppendTime" "$ROOT/deploy/kafka-local.sh" topic anomalies 1 "$KDIR" >/dev/null
+
+# ---- A: replay -------------------------------------------------------------------------------
+log "A: replaying $LINES lines"
+k0=$(cpu_s "$KPID")
+a=$("$BIN/logguard" replay --brokers "$BROKERS" --topic logs --input "$DATA" --key-pattern 'blk_-?\d+' -X linger.ms=20)
+k1=$(cpu_s "$KPID")
+result "$(python3 -c "
+import json, sys; a = json.loads(sys.argv[1])
+print(json.dumps({'phase': 'replay', 'lines': a['lines'], 'seconds': round(a['seconds'], 2), 'lines_per_s': round(a['lines_per_s']),
+  'broker_cpu_share': round(($k1 - $k0) / a['seconds'], 2), 'machine': sys.argv[2]}))" "$a" "$machine")"
+
+if [[ ! -x "$BIN/logguardd" || -z "$BUNDLE" ]]; then
+  log "no logguardd or no --bundle: phases B-D skipped"
+  exit 0
+fi
+
+# ---- B: throughput ---------------------------------------------------------------------------
+MPORT=$(free_port)
+config() {  # config FILE TOPIC GROUP IDLE_MS
+  cat >"$1" <<YAML
+source: {type: kafka}
+sink: {type: kafka}
+model: {bundle: $BUNDLE}
+state: {dir: $WORK/state-$3}
+pipeline:
+  window: {key_pattern: 'blk_-?\d+', idle_timeout_ms: $4}
+kafka:
+  brokers: $BROKERS
+  topics: [$2]
+  group_id: $3
+  output_topic: anomalies
+metrics: {port: $MPORT}
+YAML
+}
+config "$WORK/b.yaml" logs bench-b 5000
+"$BIN/logguardd" --config "$WORK/b.yaml" >"$WORK/b.log" 2>&1 &
+D=$!; PIDS+=($D)
+samples=$WORK/b-samples.txt; : >"$samples"
+while :; do  # t, lines, daemon cpu, broker cpu; every 0.5 s until every line was read
+  v=$(metric logguard_records_total || true)
+  echo "$(date +%s.%N) ${v:-0} $(cpu_s $D) $(cpu_s "$KPID")" >>"$samples"
+  [[ -n "$v" ]] && python3 -c "import sys; sys.exit(0 if float('$v') >= $LINES else 1)" && break
+  kill -0 $D || { tail "$WORK/b.log" >&2; exit 1; }
+  sleep 0.5
+done
+result "$(python3 - "$samples" "$LINES" "$machine" <<'PY'
+import json, sys
+rows = [list(map(float, l.split())) for l in open(sys.argv[1])]
+n = float(sys.argv[2])
+started = [r for r in rows if r[1] > 0]
+t0 = started[0]
+lo = next(r for r in rows if r[1] >= 0.1 * n); hi = next(r for r in rows if r[1] >= 0.9 * n)
+end = rows[-1]
+wall = end[0] - t0[0]
+print(json.dumps({"phase": "throughput", "lines": int(n),
+  "lines_per_s_sustained": round((hi[1] - lo[1]) / (hi[0] - lo[0])),
+  "lines_per_s_overall": round((end[1] - t0[1]) / wall),
+  "daemon_cpu_share": round((end[2] - t0[2]) / wall, 2), "broker_cpu_share": round((end[3] - t0[3]) / wall, 2),
+  "cores": 2, "machine": sys.argv[3]}))
+PY
+)"
+rate=$(tail -1 "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["lines_per_s_sustained"] // 2)')
+kill -TERM $D; wait $D || true
+
+# ---- C: latency at half rate, D: soak (same run) ----------------------------------------------
+IDLE=2000
+config "$WORK/c.yaml" logs-live bench-c $IDLE
+"$BIN/logguardd" --config "$WORK/c.yaml" >"$WORK/c.log" 2>&1 &
+D=$!; PIDS+=($D)
+until [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/readyz") == 200 ]]; do sleep 0.2; done
+skip=$("$BIN/logguard" tail --brokers "$BROKERS" --topic anomalies --idle-ms 2000 | wc -l)
+"$BIN/logguard" tail --brokers "$BROKERS" --topic anomalies --format json >"$WORK/c-records.jsonl" &
+T=$!; PIDS+=($T)
+log "C/D: replaying at $rate lines/s for ${SOAK}s"
+"$BIN/logguard" replay --brokers "$BROKERS" --topic logs-live --input "$DATA" --loop 0 --rate "$rate" \
+  --key-pattern 'blk_-?\d+' -q &
+R=$!; PIDS+=($R)
+: >"$WORK/rss.txt"
+for ((s = 0; s < SOAK; s += 5)); do
+  echo "$s $(awk '/VmRSS/ {print $2}' /proc/$D/status)" >>"$WORK/rss.txt"
+  sleep 5
+done
+kill -INT $R; wait $R || true
+sleep $((IDLE / 1000 + 3))  # let the last sessions close on idle and their records arrive
+kill $T; kill -TERM $D; wait $D || true
+result "$(python3 - "$WORK/c-records.jsonl" "$skip" "$IDLE" "$rate" "$WORK/rss.txt" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])][int(sys.argv[2]):]
+idle = int(sys.argv[3])
+lat = {}
+for m in recs:
+    r = json.loads(m["value"])
+    if r["close_reason"] not in ("max_length", "idle"):
+        continue
+    closed = r["last"]["timestamp_ms"] + (idle if r["close_reason"] == "idle" else 0)
+    lat.setdefault(r["close_reason"], []).append(m["timestamp_ms"] - closed)
+def pct(v, p):
+    v = sorted(v); return v[min(len(v) - 1, int(p * len(v)))] if v else None
+rss = [list(map(int, l.split())) for l in open(sys.argv[5]) if len(l.split()) == 2]
+out = {"phase": "latency+soak", "rate_lines_per_s": int(sys.argv[4]), "records": len(recs),
+       "latency_ms": {k: {"n": len(v), "p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": max(v)} for k, v in lat.items()},
+       "rss_kib_first_last_max": [rss[1][1] if len(rss) > 1 else None, rss[-1][1], max(r[1] for r in rss)] if rss else None,
+       "soak_seconds": rss[-1][0] + 5 if rss else 0}
+print(json.dumps(out))
+PY
+)"

@@ -1,0 +1,186 @@
+#pragma once
+// The daemon's model stages: a reloadable model bundle (ModelHolder), the Mapper that turns a
+// raw line into a bundle template id (BundleMapper: Drain, then the bundle vocabulary by
+// normalized template text) and the Scorer adapter over models::Scorer (BundleScorer).
+//
+// Offline equivalence. `logguard detect` scores a session as the sequence
+// [start] + events + [end] cut into model windows (MSMASS: W events, starts 0, s, 2s, ... and a
+// last one ending at the session's end; DeepLog: one target per position with h events of
+// history) and ORs their verdicts. The Windower cuts an open session into chunks of
+// `chunk_length` events that slide by `chunk_stride`; chunk k starts at event k*chunk_stride.
+// BundleScorer scores, in each chunk, exactly the offline model windows that end inside it
+// and did not fit into the previous chunk (a closing chunk also judges the end token). With an
+// overlap chunk_length - chunk_stride >= W, every offline window lies inside one chunk, so a
+// session's windows OR to the same verdict as `logguard detect` on the same lines, as long as
+// the session is not closed early (idle timeout, eviction) and the parser's templates map the
+// same. count/time windows are judged as whole sessions (like `detect` on count windows).
+//
+// Thread-safety: ModelHolder is thread-safe (current() from any thread, reload() from one);
+// BundleMapper belongs to the consumer thread; BundleScorer to the scorer thread (its
+// counters are atomics readable from any thread).
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "logguard/core/error.hpp"
+#include "logguard/core/line_parser.hpp"
+#include "logguard/daemon/anomaly_record.hpp"
+#include "logguard/daemon/stages.hpp"
+#include "logguard/models/config.hpp"
+#include "logguard/models/scorer.hpp"
+
+namespace logguard::daemon {
+
+/// How the model cuts a session into model windows (as models::Scorer::score_sessions).
+struct ModelShape {
+  std::size_t window = 0;     // W (MSMASS) or h+1 (DeepLog)
+  std::size_t stride = 1;     // MSMASS window stride over sessions
+  bool boundaries = true;     // sessions wrapped in start/end tokens
+  bool deeplog = false;
+};
+
+/// One loaded bundle and what the stages need from it. Immutable once built.
+struct LoadedModel {
+  explicit LoadedModel(models::Scorer s) : scorer(std::move(s)) {}
+  models::Scorer scorer;
+  std::string version;                                          // "<kind>-<8 hex of weights digest>"
+  std::uint64_t generation = 0;                                 // 1, 2, ... per load
+  ModelShape shape;
+  std::unordered_map<std::string, core::TemplateId> by_text;    // normalized text -> bundle id
+  std::unordered_map<core::TemplateId, std::string> text;       // bundle id -> text
+};
+
+/// Loads a bundle directory and reloads it on demand (SIGHUP). Lifecycle: the constructor
+/// loads (throws LoadError/ConfigError naming the file); reload() re-reads the same directory
+/// and swaps only when the new bundle loaded completely.
+class ModelHolder {
+ public:
+  ModelHolder(std::string bundle_dir, models::DetectConfig detect);
+  std::shared_ptr<const LoadedModel> current() const;
+  std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
+  /// Re-reads the bundle; on failure keeps the old model and returns the reason.
+  core::Expected<bool> reload();
+  const std::string& dir() const noexcept { return dir_; }
+  /// Run on every reloaded model before it is swapped in; throwing rejects it (e.g. a bundle
+  /// whose W does not fit the running chunk layout). Set before reloads start.
+  void set_reload_check(std::function<void(const LoadedModel&)> check) { check_ = std::move(check); }
+
+ private:
+  std::shared_ptr<const LoadedModel> load(std::uint64_t generation) const;
+  std::string dir_;
+  models::DetectConfig detect_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const LoadedModel> model_;
+  std::atomic<std::uint64_t> generation_{0};
+  std::function<void(const LoadedModel&)> check_;
+};
+
+/// Counters of the mapper (consumer thread writes, anyone reads).
+struct MapperStats {
+  std::atomic<std::uint64_t> lines{0};
+  std::atomic<std::uint64_t> parse_errors{0};       // header mismatch, truncated or invalid UTF-8
+  std::atomic<std::uint64_t> templates_created{0};
+  std::atomic<std::uint64_t> templates_changed{0};
+  std::atomic<std::uint64_t> events_known{0};       // mapped to a bundle template
+  std::atomic<std::uint64_t> events_unknown{0};     // no bundle template matches
+  std::atomic<std::uint64_t> templates_known{0};    // parser templates currently mapped
+};
+
+/// Raw line -> bundle template id (0 = unknown, as `logguard detect` maps unmatched templates).
+/// The parser's template -> bundle id map is cached per parser id and recomputed when the
+/// template is created or changes, and after a model reload.
+class BundleMapper {
+ public:
+  BundleMapper(core::LineParser parser, std::shared_ptr<ModelHolder> model);
+  core::TemplateId map(const Record& r) noexcept;
+  const MapperStats& stats() const noexcept { return stats_; }
+  core::LineParser& parser() noexcept { return parser_; }
+  /// Replaces the parser (checkpoint restore); clears the cache.
+  void set_parser(core::LineParser parser);
+
+ private:
+  core::TemplateId lookup(core::TemplateId parser_id, std::string_view text);
+  core::LineParser parser_;
+  std::shared_ptr<ModelHolder> model_;
+  std::uint64_t generation_ = 0;
+  std::shared_ptr<const LoadedModel> cached_model_;
+  std::vector<std::uint32_t> cache_;  // parser id -> bundle id + 1 (0 = not computed)
+  MapperStats stats_;
+};
+
+/// How the Windower cuts sessions (see the top of this file).
+struct ChunkLayout {
+  bool sessions = true;          // false: count/time windows, each judged as a whole
+  std::size_t length = 0;        // chunk_length (WindowConfig::length)
+  std::size_t stride = 0;        // chunk_stride (WindowConfig::effective_stride())
+};
+
+/// A model window inside a chunk: [begin, end) of the chunk's token sequence.
+struct ModelWindowRef {
+  std::size_t begin = 0, end = 0;
+};
+
+/// The chunk's token sequence (bundle ids, with start/end tokens where they belong) and the
+/// model windows to score in it. `event_of_token[i]` is the Window::events index of token i
+/// (events.size() for the end token, SIZE_MAX for the start token).
+struct ChunkPlan {
+  std::vector<std::uint32_t> tokens;
+  std::vector<std::size_t> event_of_token;
+  std::vector<ModelWindowRef> windows;
+};
+ChunkPlan plan_chunk(const Window& w, const ModelShape& m, const ChunkLayout& layout);
+
+/// Scorer adapter counters.
+struct ScorerStats {
+  std::atomic<std::uint64_t> model_windows{0};   // model windows judged (cache hits included)
+  std::atomic<std::uint64_t> cache_hits{0};
+  std::atomic<std::uint64_t> cache_misses{0};
+  std::atomic<std::uint64_t> batches{0};
+  std::atomic<std::uint64_t> reloads_seen{0};
+};
+
+/// Scorer over models::Scorer with a bounded verdict cache keyed by the model window's token
+/// sequence (cleared when the model changes). The model is taken from the holder once per
+/// batch, so a reload takes effect between batches.
+class BundleScorer : public Scorer {
+ public:
+  BundleScorer(std::shared_ptr<ModelHolder> model, ChunkLayout layout, std::size_t cache_capacity);
+  core::Expected<std::vector<Verdict>> score(std::span<const Window* const> batch) override;
+  std::string model_version() const override;
+  const ScorerStats& stats() const noexcept { return stats_; }
+  /// Called after each batch with (windows in batch, model windows, seconds); optional.
+  std::function<void(std::size_t, std::size_t, double)> on_batch;
+
+ private:
+  struct Key {
+    std::vector<std::uint32_t> tokens;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept;
+  };
+  std::shared_ptr<ModelHolder> model_;
+  ChunkLayout layout_;
+  std::size_t capacity_;
+  std::uint64_t generation_ = 0;
+  std::unordered_map<Key, models::WindowVerdict, KeyHash> cache_;
+  std::vector<Key> fifo_;  // insertion order ring for eviction
+  std::size_t fifo_next_ = 0;
+  ScorerStats stats_;
+};
+
+/// Checks a chunk layout against the model: overlap length - stride >= W. Throws ConfigError
+/// keyed "pipeline.window.stride" / "pipeline.window.length".
+void check_chunk_layout(const ChunkLayout& layout, const ModelShape& m);
+
+/// Bundle template text (sink thread), "<end-of-session>" for the end token.
+TemplateText bundle_template_text(std::shared_ptr<ModelHolder> model);
+
+}  // namespace logguard::daemon

@@ -1,0 +1,294 @@
+// Model stages of the daemon (see model_stages.hpp).
+#include "logguard/daemon/model_stages.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+#include "logguard/core/sequences.hpp"
+
+namespace logguard::daemon {
+
+// ---------------------------------------------------------------- ModelHolder
+
+ModelHolder::ModelHolder(std::string bundle_dir, models::DetectConfig detect)
+    : dir_(std::move(bundle_dir)), detect_(std::move(detect)) {
+  model_ = load(1);
+  generation_ = 1;
+}
+
+std::shared_ptr<const LoadedModel> ModelHolder::load(std::uint64_t generation) const {
+  auto m = std::make_shared<LoadedModel>(models::Scorer::load(dir_, detect_));
+  const auto& man = m->scorer.manifest();
+  m->version = std::string(models::to_string(man.kind)) + "-" + man.weights_digest.substr(0, 8);
+  m->generation = generation;
+  auto& sh = m->shape;
+  sh.window = static_cast<std::size_t>(m->scorer.window_length());
+  sh.deeplog = man.kind == models::ModelKind::deeplog;
+  sh.stride = detect_.stride > 0 ? static_cast<std::size_t>(detect_.stride) : std::max<std::size_t>(1, sh.window / 2);
+  sh.boundaries = man.session_boundaries;
+  for (const auto& t : man.templates) {
+    m->by_text.emplace(core::normalize_template_text(t.text), t.id);
+    m->text.emplace(t.id, t.text);
+  }
+  return m;
+}
+
+std::shared_ptr<const LoadedModel> ModelHolder::current() const {
+  std::lock_guard lock(mu_);
+  return model_;
+}
+
+core::Expected<bool> ModelHolder::reload() {
+  std::shared_ptr<const LoadedModel> fresh;
+  try {
+    fresh = load(generation_.load() + 1);
+    if (check_) check_(*fresh);
+  } catch (const std::exception& e) {
+    return core::Error{std::string("model reload failed, keeping ") + current()->version + ": " + e.what()};
+  }
+  {
+    std::lock_guard lock(mu_);
+    model_ = fresh;
+  }
+  generation_.store(fresh->generation, std::memory_order_release);
+  return true;
+}
+
+// ---------------------------------------------------------------- BundleMapper
+
+BundleMapper::BundleMapper(core::LineParser parser, std::shared_ptr<ModelHolder> model)
+    : parser_(std::move(parser)), model_(std::move(model)) {}
+
+void BundleMapper::set_parser(core::LineParser parser) {
+  parser_ = std::move(parser);
+  cache_.clear();
+  stats_.templates_known = 0;
+}
+
+core::TemplateId BundleMapper::lookup(core::TemplateId parser_id, std::string_view text) {
+  auto it = cached_model_->by_text.find(core::normalize_template_text(text));
+  const core::TemplateId id = it == cached_model_->by_text.end() ? 0 : it->second;
+  if (cache_.size() <= parser_id) cache_.resize(parser_id + 1, 0);
+  const bool was_known = cache_[parser_id] > 1;
+  cache_[parser_id] = id + 1;
+  if (id != 0 && !was_known) ++stats_.templates_known;
+  if (id == 0 && was_known) --stats_.templates_known;
+  return id;
+}
+
+core::TemplateId BundleMapper::map(const Record& r) noexcept {
+  const std::uint64_t g = model_->generation();
+  if (g != generation_) {  // a reload: every mapping is recomputed lazily
+    cached_model_ = model_->current();
+    generation_ = cached_model_->generation;
+    cache_.clear();
+    stats_.templates_known = 0;
+  }
+  ++stats_.lines;
+  const auto res = parser_.parse(r.line);
+  if (!res.header_matched || res.truncated || res.invalid_utf8) ++stats_.parse_errors;
+  if (res.template_id == core::kNoTemplate) return core::kNoTemplate;
+  if (res.change == core::ChangeKind::created) ++stats_.templates_created;
+  if (res.change == core::ChangeKind::template_changed) ++stats_.templates_changed;
+  core::TemplateId id;
+  if (res.change != core::ChangeKind::none || res.template_id >= cache_.size() || cache_[res.template_id] == 0)
+    id = lookup(res.template_id, res.template_text);
+  else
+    id = cache_[res.template_id] - 1;
+  ++(id == 0 ? stats_.events_unknown : stats_.events_known);
+  return id;
+}
+
+// ---------------------------------------------------------------- chunk planning
+
+void check_chunk_layout(const ChunkLayout& layout, const ModelShape& m) {
+  if (!layout.sessions) return;
+  if (layout.length < m.window + 1)
+    throw core::ConfigError("pipeline.window.length", "must be > the bundle's window (" + std::to_string(m.window) +
+                                                          "); it is the longest chunk of a session scored at once");
+  if (layout.length - layout.stride < m.window)
+    throw core::ConfigError("pipeline.window.stride",
+                            "must leave length - stride >= " + std::to_string(m.window) +
+                                " (the bundle's window) events of overlap, so every model window fits in one chunk");
+}
+
+ChunkPlan plan_chunk(const Window& w, const ModelShape& m, const ChunkLayout& layout) {
+  ChunkPlan p;
+  const std::size_t b = m.boundaries ? 1 : 0;
+  const bool first = !layout.sessions || w.sequence == 0;
+  const bool closing = !layout.sessions || w.reason != CloseReason::max_length;
+  const std::size_t a = layout.sessions ? static_cast<std::size_t>(w.sequence) * layout.stride : 0;
+  constexpr auto kNone = std::numeric_limits<std::size_t>::max();
+  p.tokens.reserve(w.events.size() + 2);
+  if (first && b) {
+    p.tokens.push_back(models::kStartOfSession);
+    p.event_of_token.push_back(kNone);
+  }
+  for (std::size_t i = 0; i < w.events.size(); ++i) {
+    p.tokens.push_back(w.events[i].template_id);
+    p.event_of_token.push_back(i);
+  }
+  if (closing && b) {
+    p.tokens.push_back(models::kEndOfSession);
+    p.event_of_token.push_back(w.events.size());
+  }
+  // Absolute coordinates in the session's wrapped sequence.
+  const std::size_t lo = first ? 0 : a + b;
+  const std::size_t hi = lo + p.tokens.size();
+  const std::size_t prev_hi = first ? 0 : a - layout.stride + layout.length + b;
+  const std::size_t W = m.window;
+  auto add = [&](std::size_t begin, std::size_t end) { p.windows.push_back({begin - lo, end - lo}); };
+  if (p.tokens.empty()) return p;
+  if (m.deeplog) {
+    const std::size_t h = W - 1;
+    for (std::size_t t = std::max(lo, first ? b : prev_hi); t < hi; ++t) add(std::max(t > h ? t - h : 0, lo), t + 1);
+    return p;
+  }
+  if (closing && hi <= W) {
+    if (first) add(0, hi);
+    return p;
+  }
+  const std::size_t s = m.stride;
+  std::size_t from = first ? 0 : std::max(lo, prev_hi + 1 > W ? prev_hi + 1 - W : 0);
+  std::size_t st = (from + s - 1) / s * s;
+  std::size_t last_regular = kNone;
+  for (; st + W <= hi; st += s) {
+    add(st, st + W);
+    last_regular = st;
+  }
+  // The last window ends at the session's end; skip it only if it was already scored here
+  // or, as a window on the stride grid, by the previous chunk.
+  const bool scored_before = !first && hi <= prev_hi && (hi - W) % s == 0;
+  if (closing && hi - W != last_regular && hi - W >= lo && !scored_before) add(hi - W, hi);
+  return p;
+}
+
+// ---------------------------------------------------------------- BundleScorer
+
+std::size_t BundleScorer::KeyHash::operator()(const Key& k) const noexcept {
+  std::uint64_t h = 1469598103934665603ull;
+  for (auto t : k.tokens) {
+    h ^= t;
+    h *= 1099511628211ull;
+  }
+  return static_cast<std::size_t>(h);
+}
+
+BundleScorer::BundleScorer(std::shared_ptr<ModelHolder> model, ChunkLayout layout, std::size_t cache_capacity)
+    : model_(std::move(model)), layout_(layout), capacity_(cache_capacity) {
+  check_chunk_layout(layout_, model_->current()->shape);
+}
+
+std::string BundleScorer::model_version() const { return model_->current()->version; }
+
+core::Expected<std::vector<Verdict>> BundleScorer::score(std::span<const Window* const> batch) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto m = model_->current();  // one model per batch: a reload applies between batches
+  if (m->generation != generation_) {
+    if (generation_ != 0) ++stats_.reloads_seen;
+    generation_ = m->generation;
+    cache_.clear();
+    fifo_.clear();
+    fifo_next_ = 0;
+  }
+  std::vector<ChunkPlan> plans;
+  plans.reserve(batch.size());
+  // Model windows to run: (plan, window) -> index in `run` or a cached verdict.
+  std::vector<std::vector<std::uint32_t>> run;
+  std::vector<std::vector<const models::WindowVerdict*>> got(batch.size());
+  std::vector<std::vector<std::size_t>> pending(batch.size());  // index into `run`, or SIZE_MAX
+  std::unordered_map<Key, std::size_t, KeyHash> in_batch;
+  std::size_t model_windows = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    plans.push_back(plan_chunk(*batch[i], m->shape, layout_));
+    const auto& p = plans.back();
+    for (const auto& mw : p.windows) {
+      ++model_windows;
+      Key k{std::vector<std::uint32_t>(p.tokens.begin() + static_cast<long>(mw.begin),
+                                       p.tokens.begin() + static_cast<long>(mw.end))};
+      if (capacity_ > 0) {
+        if (auto it = cache_.find(k); it != cache_.end()) {
+          ++stats_.cache_hits;
+          got[i].push_back(&it->second);
+          pending[i].push_back(std::numeric_limits<std::size_t>::max());
+          continue;
+        }
+        ++stats_.cache_misses;
+      }
+      auto [it, fresh] = in_batch.emplace(k, run.size());
+      if (fresh) run.push_back(std::move(k.tokens));
+      got[i].push_back(nullptr);
+      pending[i].push_back(it->second);
+    }
+  }
+  std::vector<models::WindowVerdict> ran;
+  try {
+    ran = m->scorer.score_windows(run);
+  } catch (const std::exception& e) {
+    return core::Error{std::string("model failed: ") + e.what()};
+  }
+  if (ran.size() != run.size()) return core::Error{"model returned a wrong number of verdicts"};
+
+  std::vector<Verdict> out(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const Window& w = *batch[i];
+    const auto& p = plans[i];
+    Verdict& v = out[i];
+    for (std::size_t j = 0; j < p.windows.size(); ++j) {
+      const models::WindowVerdict& mv = got[i][j] ? *got[i][j] : ran[pending[i][j]];
+      v.score = std::max(v.score, mv.score);
+      if (!mv.anomalous) continue;
+      v.anomalous = true;
+      if (!mv.evidence) continue;
+      const std::size_t tok = p.windows[j].begin + mv.evidence->position;
+      if (tok >= p.event_of_token.size()) continue;
+      const std::size_t ev = p.event_of_token[tok];
+      if (ev == std::numeric_limits<std::size_t>::max()) continue;
+      if (std::any_of(v.failing.begin(), v.failing.end(), [&](const FailingPosition& f) { return f.index == ev; }))
+        continue;
+      FailingPosition f;
+      f.index = ev;
+      f.observed = mv.evidence->unknown ? 0 : mv.evidence->observed;
+      for (const auto& e : mv.evidence->top_k) f.expected.push_back(e.template_id);
+      v.failing.push_back(std::move(f));
+    }
+    std::sort(v.failing.begin(), v.failing.end(),
+              [](const FailingPosition& x, const FailingPosition& y) { return x.index < y.index; });
+    for (std::size_t e = 0; e < w.events.size(); ++e)
+      if (w.events[e].template_id == 0) v.unknown.push_back(e);
+  }
+  // Remember the fresh verdicts (bounded: the oldest entries go first).
+  if (capacity_ > 0) {
+    for (std::size_t r = 0; r < run.size(); ++r) {
+      Key k{std::move(run[r])};
+      if (cache_.count(k)) continue;
+      if (fifo_.size() < capacity_) {
+        fifo_.push_back(k);
+      } else {
+        cache_.erase(fifo_[fifo_next_]);
+        fifo_[fifo_next_] = k;
+        fifo_next_ = (fifo_next_ + 1) % capacity_;
+      }
+      cache_.emplace(std::move(k), std::move(ran[r]));
+    }
+  }
+  stats_.model_windows += model_windows;
+  ++stats_.batches;
+  if (on_batch)
+    on_batch(batch.size(), run.size(),
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return out;
+}
+
+TemplateText bundle_template_text(std::shared_ptr<ModelHolder> model) {
+  return [model](core::TemplateId id) -> std::string {
+    if (id == models::kEndOfSession) return "<end-of-session>";
+    if (id == 0) return "<unknown>";
+    const auto m = model->current();
+    auto it = m->text.find(id);
+    return it == m->text.end() ? std::string() : it->second;
+  };
+}
+
+}  // namespace logguard::daemon

@@ -1,0 +1,87 @@
+#pragma once
+// Semantic template mapping: an index of the known normal templates' embeddings (and, when
+// labelled, the abnormal templates'); a template maps to the most similar known template when
+// cosine >= S, else it is unknown (Wang et al. 2022: the classifier after contrastive
+// fine-tuning). S is chosen on validation data (choose_threshold) and stored in the bundle.
+//
+// Lifecycle: TemplateMapper::load(bundle_dir) (core::LoadError naming the file when the
+// bundle has no encoder or its files are corrupt) or the constructor; then map(). Results are
+// cached by template text; forget(text) drops an entry (the parser reported
+// template_changed). Thread-safety: map()/map_batch()/forget() may be called concurrently
+// (the cache has a mutex; encoding runs outside it). map() never throws: an encoder failure
+// yields an unknown result with similarity 0.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "logguard/core/sequences.hpp"
+#include "logguard/models/encoder.hpp"
+
+namespace logguard::models {
+
+enum class MapVerdict { known, abnormal, unknown };
+const char* to_string(MapVerdict v) noexcept;
+
+struct MapResult {
+  std::uint32_t template_id = 0;  // bundle template id when verdict == known, else 0
+  MapVerdict verdict = MapVerdict::unknown;
+  float similarity = 0;           // cosine to the most similar indexed template
+  std::uint32_t nearest_id = 0;   // most similar normal template (0 if none)
+  float nearest_similarity = 0;   // cosine to it
+  int nearest_abnormal = -1;      // index into abnormal() when verdict == abnormal
+};
+
+class TemplateMapper {
+ public:
+  TemplateMapper(std::shared_ptr<const TemplateEncoder> encoder, std::vector<core::TemplateEntry> normal,
+                 std::vector<std::string> abnormal, float threshold);
+  /// The bundle's encoder, its template table as the normal index, its threshold S.
+  static TemplateMapper load(const std::string& bundle_dir);
+
+  MapResult map(std::string_view template_text) const noexcept;
+  /// Maps many templates with batched encoding (uncached ones only).
+  std::vector<MapResult> map_batch(const std::vector<std::string>& templates) const;
+  void forget(std::string_view template_text);
+
+  float threshold() const noexcept { return threshold_; }
+  const std::vector<core::TemplateEntry>& normal() const noexcept { return normal_; }
+  const std::vector<std::string>& abnormal() const noexcept { return abnormal_; }
+  const TemplateEncoder& encoder() const noexcept { return *encoder_; }
+  std::size_t cache_size() const;
+
+ private:
+  MapResult classify(const float* e) const noexcept;
+  std::shared_ptr<const TemplateEncoder> encoder_;
+  std::vector<core::TemplateEntry> normal_;
+  std::vector<std::string> abnormal_;
+  float threshold_;
+  Embeddings normal_emb_, abnormal_emb_;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, MapResult> cache_;
+};
+
+/// How S was chosen and what it gives on the validation data.
+struct ThresholdChoice {
+  float threshold = 0;
+  std::string method;              // "balanced" (normal variants vs abnormal) or "normal-quantile"
+  double normal_accuracy = 0;      // noisy variants mapped to their own template at S
+  double abnormal_rejected = 0;    // abnormal templates whose best normal cosine < S (NaN-free: 1 if none)
+  std::size_t normal_variants = 0, abnormal_templates = 0;
+};
+
+/// Chooses S: validation = `variants` noisy variants of every normal template (from `noise`,
+/// seeded) and the abnormal templates. With abnormal templates S maximises
+/// normal_accuracy + abnormal_rejected (midpoint of the best interval); without, S is the 1st
+/// percentile of the correct variants' cosine minus 0.02.
+ThresholdChoice choose_threshold(const TemplateEncoder& encoder, const std::vector<std::string>& normal,
+                                 const std::vector<std::string>& abnormal, const NoiseFn& noise, int variants,
+                                 std::uint64_t seed);
+
+/// Cosine similarity matrix of the templates' embeddings (row-major n x n).
+std::vector<float> similarity_matrix(const TemplateEncoder& encoder, const std::vector<std::string>& templates);
+
+}  // namespace logguard::models

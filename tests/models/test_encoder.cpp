@@ -1,0 +1,283 @@
+// Template encoder: WordPiece tokenizer, safetensors reader, BERT save/load, parity with an
+// independent numpy reference (skipped without scripts/fetch-models), contrastive
+// fine-tuning of a from-scratch encoder, threshold choice, mapping, and bundles with an encoder.
+// LibTorch (via bert.hpp) defines a glog-style CHECK; include it before Catch2.
+#include "bert.hpp"  // NOLINT(llvm-include-order)
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "logguard/core/error.hpp"
+#include "logguard/models/bundle.hpp"
+#include "logguard/models/encoder.hpp"
+#include "logguard/models/template_mapper.hpp"
+#include "logguard/models/trainer.hpp"
+#include "safetensors.hpp"
+
+using namespace logguard;
+using namespace logguard::models;
+namespace md = logguard::models::detail;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path tmp(const std::string& name) {
+  auto p = fs::temp_directory_path() / ("logguard_encoder_test_" + name);
+  fs::remove_all(p);
+  return p;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void spit(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary | std::ios::trunc) << s; }
+
+const fs::path kMiniLm = fs::path(LOGGUARD_SOURCE_DIR) / "models-cache" / "all-MiniLM-L6-v2";
+bool have_minilm() { return fs::exists(kMiniLm / "model.safetensors") && fs::exists(kMiniLm / "vocab.txt"); }
+
+WordPieceTokenizer small_tokenizer() {
+  return WordPieceTokenizer({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "un", "##aff", "##able", "block", "receiving", ",",
+                             "!", "want", "##ed", "wa", "run", "##ning", "."});
+}
+
+// Normal HDFS-like templates, their co-occurring partner, and abnormal ones.
+const std::vector<std::string> kNormal = {
+    "Receiving block <*> src: <*> dest: <*>",
+    "Received block <*> of size <*> from <*>",
+    "PacketResponder <*> for block <*> terminating",
+    "BLOCK* NameSystem.allocateBlock: <*> <*>",
+    "Deleting block <*> file <*>",
+    "Verification succeeded for <*>",
+};
+const std::vector<std::string> kAbnormal = {
+    "Exception in receiveBlock for block <*> <*>",
+    "writeBlock <*> received exception <*>",
+    "Unexpected error trying to delete block <*>. BlockInfo not found in volumeMap.",
+};
+
+EncoderConfig tiny_encoder_config() {
+  EncoderConfig c;
+  c.scratch_hidden = 32;
+  c.scratch_layers = 2;
+  c.scratch_heads = 4;
+  c.scratch_intermediate = 64;
+  c.epochs = 6;
+  c.learning_rate = 1e-3;
+  c.batch_size = 6;
+  c.variants = 4;
+  c.train_layers = 0;
+  c.tau = 0.1;
+  c.seed = 3;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("basic tokenization lower-cases, strips accents and splits punctuation", "[models][tokenizer]") {
+  const auto t = small_tokenizer();
+  CHECK(t.basic_tokens("Hello,  WORLD!") == std::vector<std::string>{"hello", ",", "world", "!"});
+  CHECK(t.basic_tokens("naïve Café\tü") == std::vector<std::string>{"naive", "cafe", "u"});
+  CHECK(t.basic_tokens("a.b:c/d") == std::vector<std::string>{"a", ".", "b", ":", "c", "/", "d"});
+  CHECK(t.basic_tokens("x\x01y") == std::vector<std::string>{"xy"});
+  CHECK(t.basic_tokens("日本") == std::vector<std::string>{"日", "本"});
+  CHECK(t.basic_tokens("").empty());
+}
+
+TEST_CASE("WordPiece: greedy longest match, [UNK], [CLS]/[SEP] and truncation", "[models][tokenizer]") {
+  const auto t = small_tokenizer();
+  CHECK(t.tokenize("unaffable") == std::vector<std::string>{"un", "##aff", "##able"});
+  CHECK(t.tokenize("Wanted running!") == std::vector<std::string>{"want", "##ed", "run", "##ning", "!"});
+  CHECK(t.tokenize("unwanted") == std::vector<std::string>{"[UNK]"});  // "##want" absent
+  CHECK(t.tokenize(std::string(101, 'a')) == std::vector<std::string>{"[UNK]"});
+  const auto ids = t.encode("receiving block, block", 64);
+  CHECK(ids == std::vector<std::int64_t>{2, 8, 7, 9, 7, 3});
+  const auto cut = t.encode("receiving block, block", 4);
+  CHECK(cut == std::vector<std::int64_t>{2, 8, 7, 3});
+  CHECK_THROWS_AS(WordPieceTokenizer({"[PAD]", "[CLS]"}), core::LoadError);
+}
+
+TEST_CASE("encoder text drops wildcards", "[models][tokenizer]") {
+  CHECK(encoder_text("<*>Adding an  already existing block<*>") == "Adding an already existing block");
+  CHECK(encoder_text("a <*> b <*>") == "a b");
+}
+
+TEST_CASE("safetensors round trip and corrupt files name the file", "[models][safetensors]") {
+  const auto dir = tmp("st");
+  fs::create_directories(dir);
+  const auto p = (dir / "w.safetensors").string();
+  md::write_safetensors(p, {{"b", {3}, {1, 2, 3}}, {"a", {2, 2}, {4, 5, 6, 7}}});
+  const auto f = md::read_safetensors(p);
+  REQUIRE(f.tensors.size() == 2);
+  CHECK(f.tensors.at("a").shape == std::vector<std::int64_t>{2, 2});
+  CHECK(f.f32("a") == std::vector<float>{4, 5, 6, 7});
+  CHECK(f.f32("b") == std::vector<float>{1, 2, 3});
+  CHECK_THROWS_WITH(f.f32("c"), Catch::Contains(p) && Catch::Contains("missing tensor `c`"));
+
+  const auto good = slurp(p);
+  std::uint64_t n = 0;
+  std::memcpy(&n, good.data(), 8);
+  auto expect_bad = [&](const std::string& bytes, const std::string& why) {
+    spit(p, bytes);
+    CHECK_THROWS_WITH(md::read_safetensors(p), Catch::Contains(p) && Catch::Contains(why));
+  };
+  expect_bad(good.substr(0, 5), "truncated");
+  expect_bad(good.substr(0, good.size() - 4), "outside the data area");
+  expect_bad(good.substr(0, 8 + n / 2), "exceeds the file size");
+  std::string bad_json = good;
+  bad_json[8] = '[';
+  expect_bad(bad_json, "JSON");
+  std::string wrong_shape = good;
+  const auto pos = wrong_shape.find("[2,2]");
+  REQUIRE(pos != std::string::npos);
+  wrong_shape.replace(pos, 5, "[2,3]");
+  expect_bad(wrong_shape, "shape needs");
+  std::string bad_dtype = good;
+  bad_dtype.replace(bad_dtype.find("F32"), 3, "Q32");
+  expect_bad(bad_dtype, "unknown dtype");
+  CHECK_THROWS_WITH(md::read_safetensors((dir / "absent").string()), Catch::Contains("absent"));
+}
+
+TEST_CASE("a from-scratch encoder saves and loads to identical embeddings", "[models][encoder]") {
+  auto c = tiny_encoder_config();
+  auto enc = TemplateEncoder::from_scratch(c, kNormal);
+  const auto dir = tmp("roundtrip").string();
+  enc.save(dir);
+  auto back = TemplateEncoder::from_pretrained(dir);
+  CHECK(back.dim() == enc.dim());
+  CHECK(back.max_length() == enc.max_length());
+  const auto a = enc.encode(kNormal), b = back.encode(kNormal);
+  REQUIRE(a.values.size() == b.values.size());
+  CHECK(a.values == b.values);
+  for (std::size_t r = 0; r < a.rows; ++r) {
+    double norm = 0;
+    for (int i = 0; i < a.dim; ++i) norm += a.row(r)[i] * a.row(r)[i];
+    CHECK(norm == Approx(1.0).epsilon(1e-4));
+  }
+  // A config.json whose shape disagrees with the weights fails naming the weights file.
+  auto cfg = slurp(fs::path(dir) / "config.json");
+  cfg.replace(cfg.find("\"intermediate_size\": 64"), 23, "\"intermediate_size\": 65");
+  spit(fs::path(dir) / "config.json", cfg);
+  CHECK_THROWS_WITH(TemplateEncoder::from_pretrained(dir),
+                    Catch::Contains("model.safetensors") && Catch::Contains("config.json expects"));
+  fs::remove(fs::path(dir) / "vocab.txt");
+  CHECK_THROWS_WITH(TemplateEncoder::from_pretrained(dir), Catch::Contains("vocab.txt"));
+}
+
+TEST_CASE("co-occurring templates come from session neighbourhoods", "[models][encoder]") {
+  const std::vector<std::vector<std::uint32_t>> sessions = {{1, 2, 3, 1, 2}, {1, 2, 9}, {4}};
+  const auto rel = cooccurring_templates(sessions, {1, 2, 3, 4}, 1);
+  CHECK(rel == std::vector<int>{1, 0, 0, -1});  // ties: the lower index
+}
+
+TEST_CASE("contrastive fine-tuning maps noisy variants to their template and keeps abnormal ones out",
+          "[models][encoder][train]") {
+  auto c = tiny_encoder_config();
+  auto enc = TemplateEncoder::from_scratch(c, kNormal);
+  const auto train_noise = basic_noise(0.15, 0.15, 0.0);
+  ContrastiveData data{kNormal, {1, 0, 0, 4, 3, 2}, kAbnormal};
+  std::vector<double> losses;
+  const auto r = fine_tune(enc, data, c, train_noise, [&](const FineTuneEpoch& e) { losses.push_back(e.loss); });
+  CHECK(r.negatives == "abnormal");
+  CHECK(r.epochs == c.epochs);
+  REQUIRE(losses.size() == static_cast<std::size_t>(c.epochs));
+  CHECK(losses.back() < losses.front());
+
+  const auto eval_noise = basic_noise(0.1, 0.1, 0.1);  // other seeds, adds swaps
+  const auto choice = choose_threshold(enc, kNormal, kAbnormal, eval_noise, 10, 99);
+  INFO("S=" << choice.threshold << " acc=" << choice.normal_accuracy << " rej=" << choice.abnormal_rejected);
+  CHECK(choice.method == "balanced");
+  CHECK(choice.normal_accuracy >= 0.9);
+
+  std::vector<core::TemplateEntry> index;
+  for (std::size_t i = 0; i < kNormal.size(); ++i) index.push_back({static_cast<std::uint32_t>(10 + i), kNormal[i]});
+  TemplateMapper mapper(std::make_shared<const TemplateEncoder>(std::move(enc)), index, {}, choice.threshold);
+  const auto m = mapper.map("Receiving the block <*> src: <*> dest: <*>");
+  CHECK(m.verdict == MapVerdict::known);
+  CHECK(m.template_id == 10);
+  CHECK(mapper.map(kNormal[2]).template_id == 12);
+  CHECK(mapper.cache_size() == 2);
+  mapper.forget(kNormal[2]);
+  CHECK(mapper.cache_size() == 1);
+  std::size_t kept_out = 0;
+  for (const auto& a : kAbnormal) kept_out += mapper.map(a).verdict != MapVerdict::known;
+  CHECK(kept_out >= 2);
+}
+
+TEST_CASE("bundles carry the encoder; corrupt encoder files fail naming the file", "[models][encoder][bundle]") {
+  // A minimal MSMASS bundle to attach to.
+  TrainConfig tc;
+  tc.msmass.window = 4;
+  tc.msmass.d_model = 8;
+  tc.msmass.ff_dim = 8;
+  tc.msmass.encoder_layers = 1;
+  tc.msmass.scales = {0};
+  tc.msmass.heads_per_scale = {1};
+  tc.epochs = 1;
+  std::vector<core::Session> sessions;
+  for (int i = 0; i < 20; ++i) sessions.push_back({"s" + std::to_string(i), {1, 2, 3, 1, 2, 3}, -1});
+  std::vector<core::TemplateEntry> templates{{1, kNormal[0]}, {2, kNormal[1]}, {3, kNormal[2]}};
+  const auto dir = tmp("bundle").string();
+  train(tc, sessions, templates, dir);
+
+  auto enc = TemplateEncoder::from_scratch(tiny_encoder_config(), kNormal);
+  const auto files = tmp("bundle_enc").string();
+  enc.save(files);
+  EncoderManifest em;
+  em.threshold = 0.8;
+  em.threshold_method = "config";
+  em.base = "scratch";
+  em.negatives = "none";
+  em.abnormal_templates = {kAbnormal[0]};
+  attach_encoder(dir, files, em);
+
+  const auto m = read_manifest(dir);
+  REQUIRE(m.encoder);
+  CHECK(m.format_version == kBundleFormatVersion);
+  CHECK(m.encoder->threshold == Approx(0.8));
+  CHECK(m.encoder->files.size() == 3);
+  auto mapper = TemplateMapper::load(dir);
+  CHECK(mapper.threshold() == Approx(0.8f));
+  CHECK(mapper.map(kNormal[1]).template_id == 2);
+  CHECK(mapper.map(kAbnormal[0]).verdict == MapVerdict::abnormal);
+
+  const auto weights = fs::path(dir) / "encoder" / "model.safetensors";
+  auto bytes = slurp(weights);
+  bytes[bytes.size() / 2] ^= 0x55;
+  spit(weights, bytes);
+  CHECK_THROWS_WITH(TemplateMapper::load(dir), Catch::Contains(weights.string()) && Catch::Contains("digest"));
+  spit(weights, bytes.substr(0, 100));
+  CHECK_THROWS_WITH(read_manifest(dir), Catch::Contains(weights.string()) && Catch::Contains("truncated"));
+  fs::remove(weights);
+  CHECK_THROWS_WITH(read_manifest(dir), Catch::Contains(weights.string()));
+}
+
+TEST_CASE("all-MiniLM-L6-v2: tokens and embeddings match the numpy reference", "[models][encoder][pretrained]") {
+  if (!have_minilm()) {
+    WARN("skipped: run scripts/fetch-models for " << kMiniLm.string());
+    return;
+  }
+  const auto golden = nlohmann::json::parse(
+      slurp(fs::path(LOGGUARD_SOURCE_DIR) / "tests" / "golden" / "encoder" / "minilm_reference.json"));
+  const auto enc = TemplateEncoder::from_pretrained(kMiniLm.string());
+  CHECK(enc.dim() == 384);
+  double max_diff = 0;
+  for (const auto& c : golden["cases"]) {
+    const auto text = c["text"].get<std::string>();
+    CHECK(encoder_text(c["template"].get<std::string>()) == text);
+    INFO(text);
+    CHECK(enc.tokenizer().encode(text, 512) == c["ids"].get<std::vector<std::int64_t>>());
+    const auto ref = c["embedding"].get<std::vector<double>>();
+    const auto e = enc.encode({text});
+    REQUIRE(e.values.size() == ref.size());
+    for (std::size_t i = 0; i < ref.size(); ++i) max_diff = std::max(max_diff, std::abs(e.values[i] - ref[i]));
+  }
+  // The golden file records the difference measured when it was made and the tolerance.
+  WARN("max |embedding - reference| = " << max_diff << " (recorded: " << golden["measured_max_abs_diff"] << ")");
+  CHECK(max_diff <= golden["tolerance"].get<double>());
+}
