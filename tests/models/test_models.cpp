@@ -360,3 +360,33 @@ TEST_CASE("template tables map by id when equal, else by text", "[models][templa
   CHECK(m.at(7) == 2);
   CHECK(m.at(8) == 0);
 }
+
+TEST_CASE("templates rare in training are recorded and scored as unknown", "[models][train]") {
+  auto c = tiny_config(ModelKind::deeplog);
+  c.epochs = 5;
+  auto sessions = grammar_sessions(3, 40);
+  sessions[5].events.insert(sessions[5].events.begin() + 2, 9);  // template 9: one training session
+  auto templates = grammar_templates();
+  templates.push_back({9, "event 9 <*>"});
+  const auto plain = tmp_dir("rare-off"), rare = tmp_dir("rare-on");
+  const auto r0 = train(c, sessions, templates, plain.string());
+  c.min_template_sessions = 2;
+  const auto r1 = train(c, sessions, templates, rare.string());
+  CHECK(r0.manifest.rare_templates.empty());
+  CHECK(r1.manifest.rare_templates == std::vector<std::uint32_t>{9});
+  CHECK(r1.manifest.weights_digest == r0.manifest.weights_digest);  // same model either way
+
+  DetectConfig dc;
+  const auto s0 = Scorer::load(plain.string(), dc), s1 = Scorer::load(rare.string(), dc);
+  CHECK(s1.manifest().rare_templates == std::vector<std::uint32_t>{9});  // survives the bundle
+  const std::vector<core::Session> probe{sessions[5]};
+  const auto v1 = s1.score_sessions(probe);
+  REQUIRE(v1.size() == 1);
+  CHECK(v1[0].anomalous);
+  REQUIRE(v1[0].evidence);
+  CHECK(v1[0].evidence->unknown);
+  CHECK(v1[0].evidence->position == 2);
+  const auto v0 = s0.score_sessions(probe);
+  REQUIRE(v0.size() == 1);
+  CHECK(!(v0[0].evidence && v0[0].evidence->unknown));  // without the setting 9 is a known template
+}
