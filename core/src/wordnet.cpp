@@ -98,6 +98,24 @@ std::string read_file(const std::string& path) {
   return std::move(ss).str();
 }
 
+// Walks the lines of a whole-file buffer: the line (without '\n'), its 1-based number and
+// its byte offset (data files name synsets by byte offset).
+struct Lines {
+  std::string_view text;
+  std::size_t pos = 0, start = 0, line_no = 0;
+  explicit Lines(std::string_view t) : text(t) {}
+  bool next(std::string_view& line) {
+    if (pos >= text.size()) return false;
+    const std::size_t nl = text.find('\n', pos);
+    const std::size_t end = nl == std::string_view::npos ? text.size() : nl;
+    line = text.substr(pos, end - pos);
+    start = pos;
+    pos = end + 1;
+    ++line_no;
+    return true;
+  }
+};
+
 [[noreturn]] void corrupt(const std::string& path, std::size_t line_no, const std::string& what) {
   throw LoadError(path + ":" + std::to_string(line_no) + ": corrupt WordNet file: " + what);
 }
@@ -107,14 +125,10 @@ std::vector<std::uint32_t> load_data(const std::string& path, Part& part) {
   const std::string text = read_file(path);
   std::vector<std::uint32_t> offsets;
   std::vector<std::string_view> f;
-  std::size_t pos = 0, line_no = 0;
-  while (pos < text.size()) {
-    const std::size_t nl = text.find('\n', pos);
-    const std::size_t end = nl == std::string::npos ? text.size() : nl;
-    const std::string_view line(text.data() + pos, end - pos);
-    const std::size_t line_start = pos;
-    pos = end + 1;
-    ++line_no;
+  Lines lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    const std::size_t line_no = lines.line_no, line_start = lines.start;
     if (line.empty() || line[0] == ' ') continue;  // licence header
     const auto bar = line.find(" | ");
     split_fields(line.substr(0, bar), f);
@@ -128,7 +142,7 @@ std::vector<std::uint32_t> load_data(const std::string& path, Part& part) {
     part.begin.push_back(static_cast<std::uint32_t>(part.words.size()));
     offsets.push_back(off);
   }
-  if (offsets.empty()) corrupt(path, line_no, "no synsets");
+  if (offsets.empty()) corrupt(path, lines.line_no, "no synsets");
   return offsets;
 }
 
@@ -136,13 +150,10 @@ void load_index(const std::string& path, char pos_char, const std::vector<std::u
                 Part& part) {
   const std::string text = read_file(path);
   std::vector<std::string_view> f;
-  std::size_t pos = 0, line_no = 0;
-  while (pos < text.size()) {
-    const std::size_t nl = text.find('\n', pos);
-    const std::size_t end = nl == std::string::npos ? text.size() : nl;
-    const std::string_view line(text.data() + pos, end - pos);
-    pos = end + 1;
-    ++line_no;
+  Lines lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    const std::size_t line_no = lines.line_no;
     if (line.empty() || line[0] == ' ') continue;
     split_fields(line, f);
     std::size_t synset_cnt = 0, p_cnt = 0;
@@ -163,20 +174,17 @@ void load_index(const std::string& path, char pos_char, const std::vector<std::u
     }
     part.lemmas[lemma] = {first, static_cast<std::uint32_t>(synset_cnt)};
   }
-  if (part.lemmas.empty()) corrupt(path, line_no, "no lemmas");
+  if (part.lemmas.empty()) corrupt(path, lines.line_no, "no lemmas");
 }
 
 // <pos>.exc: `inflected base [base...]`.
 void load_exceptions(const std::string& path, Part& part) {
   const std::string text = read_file(path);
   std::vector<std::string_view> f;
-  std::size_t pos = 0, line_no = 0;
-  while (pos < text.size()) {
-    const std::size_t nl = text.find('\n', pos);
-    const std::size_t end = nl == std::string::npos ? text.size() : nl;
-    const std::string_view line(text.data() + pos, end - pos);
-    pos = end + 1;
-    ++line_no;
+  Lines lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    const std::size_t line_no = lines.line_no;
     split_fields(line, f);
     if (f.empty()) continue;
     if (f.size() < 2) corrupt(path, line_no, "expected `inflected base`");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "logguard/core/csv.hpp"
+#include "cli_test_support.hpp"
 #include "logguard/daemon/cli.hpp"
 
 namespace fs = std::filesystem;
@@ -15,31 +16,11 @@ using namespace logguard::daemon;
 
 namespace {
 
-int cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "logguard");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  return run_cli(static_cast<int>(argv.size()), argv.data());
-}
+using test::cli;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("logguard-cli-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name, const std::string& content) const {
-    std::ofstream(path / name, std::ios::binary) << content;
-    return (path / name).string();
-  }
-  std::string read(const std::string& name) const {
-    std::ifstream in(path / name, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
+// Scratch directory named after this test file.
+struct TempDir : test::TempDir {
+  TempDir() : test::TempDir("logguard-cli") {}
 };
 
 const char* kConfig = R"(

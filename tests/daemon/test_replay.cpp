@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_test_support.hpp"
 #include "logguard/daemon/cli.hpp"
 #include "logguard/daemon/kafka.hpp"
 
@@ -26,31 +27,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "logguard");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  return run_cli(static_cast<int>(argv.size()), argv.data());
-}
+using test::cli;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("logguard-replay-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name, const std::string& content) const {
-    std::ofstream(path / name, std::ios::binary) << content;
-    return (path / name).string();
-  }
-  std::vector<std::string> lines(const std::string& name) const {
-    std::ifstream in(path / name, std::ios::binary);
-    std::vector<std::string> out;
-    for (std::string l; std::getline(in, l);) out.push_back(l);
-    return out;
-  }
+// Scratch directory named after this test file.
+struct TempDir : test::TempDir {
+  TempDir() : test::TempDir("logguard-replay") {}
 };
 
 // Every message of `topic`, read until `want` arrived (safety deadline only).
