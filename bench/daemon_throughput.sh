@@ -157,6 +157,7 @@ rss = [list(map(int, l.split())) for l in open(sys.argv[5]) if len(l.split()) ==
 out = {"phase": "latency+soak", "rate_lines_per_s": int(sys.argv[4]), "records": len(recs),
        "latency_ms": {k: {"n": len(v), "p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": max(v)} for k, v in lat.items()},
        "rss_kib_first_last_max": [rss[1][1] if len(rss) > 1 else None, rss[-1][1], max(r[1] for r in rss)] if rss else None,
+       "rss_kib_per_minute": [r[1] for r in rss if r[0] % 60 == 0],
        "soak_seconds": rss[-1][0] + 5 if rss else 0}
 print(json.dumps(out))
 PY

@@ -11,6 +11,14 @@
 #      labelled    the same with --abnormal-sequences (templates seen only in anomalous sessions
 #                  are negatives and indexed as abnormal; NOT held out: those are also the
 #                  abnormal templates scored below)
+#      heldout     labelled, honestly: the 14 abnormal templates are cut into FOLDS folds (by
+#                  position in the sorted id list, i % FOLDS); per fold the encoder is trained
+#                  against (and indexes) the other folds' templates only and is scored on the
+#                  held-out fold's templates and their variants; normal variants are scored per
+#                  fold (the summary line sums the folds)
+# ENC_SET="key=value ..." overrides model.encoder keys of configs/hdfs/train-encoder.yaml for
+# every variant (experiments, e.g. ENC_SET="tau=0.1 train_layers=0"); TAG names the outputs
+# (outputs TAG-VARIANT.*), so experiments do not overwrite each other. LATENCY=0 skips step 1.
 # 3. mapping under noise with the evaluation flavour of `logguard noise` (other synonyms,
 #    other inserted/deleted words than training): bench/eval_robustness.sh's mapping stage
 #    (MAP_VARIANTS per normal template) and bench/score_mapping.py;
@@ -21,8 +29,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
 WORK=${2:-$ROOT/build/eval-encoder}
-VARIANTS=${VARIANTS:-pretrained finetuned labelled}
+VARIANTS=${VARIANTS:-pretrained finetuned labelled heldout}
 MAP_VARIANTS=${MAP_VARIANTS:-50}
+FOLDS=${FOLDS:-2}
+ENC_SET=${ENC_SET:-}
+TAG=${TAG:-}
 LG=$BUILD/bin/logguard
 DATA=$ROOT/../shared/data/sequences/ait-aecid
 TPL=$DATA/templates/HDFS_templates.csv
@@ -34,7 +45,7 @@ cd "$ROOT"   # config paths (models-cache/…) are relative to the repository ro
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"
 
 scripts/fetch-models
-"$BUILD/bin/bench_encoder" models-cache/all-MiniLM-L6-v2 "$TPL" 1 5 | tee "$WORK/latency.txt"
+[[ ${LATENCY:-1} == 1 ]] && "$BUILD/bin/bench_encoder" models-cache/all-MiniLM-L6-v2 "$TPL" 1 5 | tee "$WORK/latency.txt"
 
 head -n 4466 "$NORMAL" > "$WORK/train"
 if [[ ! -f $WORK/base/manifest.json ]]; then
@@ -42,25 +53,56 @@ if [[ ! -f $WORK/base/manifest.json ]]; then
   "$LG" train --config "$WORK/msmass-1epoch.yaml" --sequences "$WORK/train" --templates "$TPL" --out "$WORK/base"
 fi
 
+# The encoder config of a variant: CFG (epochs 0 for pretrained) with ENC_SET applied.
+variant_config() {  # VARIANT OUT
+  if [[ $1 == pretrained ]]; then sed 's/^    epochs: 4$/    epochs: 0/' "$CFG" > "$2"; else cp "$CFG" "$2"; fi
+  local kv
+  for kv in $ENC_SET; do
+    sed -i "/^  encoder:/,\$ s|^    ${kv%%=*}: .*|    ${kv%%=*}: ${kv#*=}|" "$2"
+    grep -q "^    ${kv%%=*}: ${kv#*=}\$" "$2" || { echo "ENC_SET: no model.encoder.${kv%%=*} in $CFG" >&2; exit 2; }
+  done
+}
+
+train_variant() {  # NAME CONFIG [train options...]
+  local n=$1 c=$2; shift 2
+  rm -rf "$WORK/$n.bundle" && cp -r "$WORK/base" "$WORK/$n.bundle"
+  /usr/bin/time -f "encoder $n: %e s wall, %M KiB max RSS" \
+    "$LG" train --config "$c" --sequences "$WORK/train" --templates "$TPL" --out "$WORK/$n.bundle" --encoder-only "$@" \
+    2>&1 | tee "$WORK/$n.train.log"
+  STAGES=mapping MAP_VARIANTS=$MAP_VARIANTS ENCODER_BUNDLE=$WORK/$n.bundle bench/eval_robustness.sh "$BUILD" "$WORK/$n.rob" \
+    2>&1 | tee "$WORK/$n.mapping.txt"
+}
+
 for v in $VARIANTS; do
-  b=$WORK/$v.bundle
-  rm -rf "$b" && cp -r "$WORK/base" "$b"
-  extra=()
+  n=${TAG:+$TAG-}$v
+  b=$WORK/$n.bundle
+  variant_config "$v" "$WORK/$n.yaml"
   case $v in
-    pretrained) sed 's/^    epochs: 4$/    epochs: 0/' "$CFG" > "$WORK/$v.yaml" ;;
-    finetuned) cp "$CFG" "$WORK/$v.yaml" ;;
-    labelled) cp "$CFG" "$WORK/$v.yaml"; extra=(--abnormal-sequences "$ABNORMAL") ;;
+    pretrained | finetuned) train_variant "$n" "$WORK/$n.yaml" ;;
+    labelled) train_variant "$n" "$WORK/$n.yaml" --abnormal-sequences "$ABNORMAL" ;;
+    heldout)
+      # Abnormal ids as eval_robustness.sh's mapping stage defines them.
+      cut -d, -f2 "$NORMAL" | tr ' ' '\n' | grep . | sort -un > "$WORK/normal.ids"
+      cut -d, -f2 "$ABNORMAL" | tr ' ' '\n' | grep . | sort -un | grep -vxFf "$WORK/normal.ids" > "$WORK/abnormal.ids"
+      : > "$WORK/$n.summary"
+      for ((f = 0; f < FOLDS; f++)); do
+        awk -v f=$f -v k="$FOLDS" '(NR - 1) % k == f' "$WORK/abnormal.ids" > "$WORK/$n.f$f.heldout.ids"
+        # Training negatives: one pseudo-session per template of the other folds.
+        awk -v f=$f -v k="$FOLDS" '(NR - 1) % k != f { print "neg" NR "," $1 }' "$WORK/abnormal.ids" > "$WORK/$n.f$f.negatives"
+        echo "fold $f: held out $(paste -sd' ' "$WORK/$n.f$f.heldout.ids"); negatives $(cut -d, -f2 "$WORK/$n.f$f.negatives" | paste -sd' ')"
+        train_variant "$n.f$f" "$WORK/$n.yaml" --abnormal-sequences "$WORK/$n.f$f.negatives"
+        python3 bench/score_mapping.py "$WORK/$n.f$f.rob/mapping" "$WORK/$n.f$f.heldout.ids" | tee "$WORK/$n.f$f.heldout.txt"
+        grep '^SCORE' "$WORK/$n.f$f.heldout.txt" >> "$WORK/$n.summary"
+      done
+      awk '{ a[$2] += $3; b[$2] += $4 } END { for (k in a) printf "%s (held out, %d folds): %d/%d = %.4f\n", k, '"$FOLDS"', a[k], b[k], a[k] / b[k] }' \
+        "$WORK/$n.summary" | sort | tee "$WORK/$n.heldout-summary.txt"
+      b=$WORK/$n.f0.bundle ;;
     *) echo "unknown variant $v" >&2; exit 2 ;;
   esac
-  /usr/bin/time -f "encoder $v: %e s wall, %M KiB max RSS" \
-    "$LG" train --config "$WORK/$v.yaml" --sequences "$WORK/train" --templates "$TPL" --out "$b" --encoder-only "${extra[@]}" \
-    2>&1 | tee "$WORK/$v.train.log"
-  STAGES=mapping MAP_VARIANTS=$MAP_VARIANTS ENCODER_BUNDLE=$b bench/eval_robustness.sh "$BUILD" "$WORK/$v.rob" \
-    2>&1 | tee "$WORK/$v.mapping.txt"
-  "$LG" map --model "$b" --templates "$TPL" --output "$WORK/$v.templates.csv" --similarity-matrix "$WORK/$v.matrix.csv"
+  "$LG" map --model "$b" --templates "$TPL" --output "$WORK/$n.templates.csv" --similarity-matrix "$WORK/$n.matrix.csv"
   if [[ ${PLOT:-0} == 1 && -x .venv-e1/bin/python ]]; then
     mkdir -p docs/img
-    .venv-e1/bin/python bench/plot_similarity.py "$WORK/$v.matrix.csv" "docs/img/similarity-hdfs-$v.png" \
-      --title "HDFS templates, encoder: $v"
+    .venv-e1/bin/python bench/plot_similarity.py "$WORK/$n.matrix.csv" "docs/img/similarity-hdfs-$n.png" \
+      --title "HDFS templates, encoder: $n"
   fi
 done

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Scores mapping under noise (issue #4) from `logguard map` outputs; used by bench/eval_robustness.sh.
-   score_mapping.py MAPPING_DIR
+   score_mapping.py MAPPING_DIR [HELD_OUT_IDS]
+With HELD_OUT_IDS (a file of abnormal template ids, one a line) only those abnormal templates and
+their variants are scored (bench/encoder_eval.sh's held-out folds: the encoder was trained against
+the other abnormal templates, never these).
 MAPPING_DIR holds normal.ids / abnormal.ids (HDFS ids seen in normal sessions / only in anomalous
 ones), normal_variants.csv and abnormal_variants.csv (EventId,EventTemplate,SourceId from
 `logguard noise --flavour evaluation`), abnormal.csv, and the *.map.jsonl outputs of `logguard map`.
@@ -15,6 +18,7 @@ import sys
 md = sys.argv[1]
 normal = {int(x) for x in open(os.path.join(md, "normal.ids"))}
 abnormal = {int(x) for x in open(os.path.join(md, "abnormal.ids"))}
+held_out = {int(x) for x in open(sys.argv[2])} if len(sys.argv) > 2 else None
 
 
 def load(name):
@@ -34,6 +38,7 @@ def normal_score(name):
         good = r["verdict"] == "known" and r["mapped_id"] == s
         a, b = per.get(s, (0, 0))
         per[s] = (a + good, b + 1)
+    print(f"SCORE {name} {len(ok)} {len(rows)}")
     print(f"{name}: {len(ok)}/{len(rows)} = {len(ok) / max(1, len(rows)):.4f} mapped to their template; "
           f"{unknown} unknown/abnormal, {len(wrong)} to another template")
     print("  per template (right/all): " + ", ".join(f"{k}:{a}/{b}" for k, (a, b) in sorted(per.items())))
@@ -43,7 +48,10 @@ def normal_score(name):
 
 def abnormal_score(name):
     src, rows = load(name)
+    if held_out is not None:
+        rows = [r for r in rows if src[r["id"]] in held_out]
     bad = [r for r in rows if r["verdict"] == "known" and r["mapped_id"] in normal]
+    print(f"SCORE {name} {len(rows) - len(bad)} {len(rows)}")
     print(f"{name}: {len(rows) - len(bad)}/{len(rows)} = {(len(rows) - len(bad)) / max(1, len(rows)):.4f} "
           f"unknown, abnormal or mapped to an abnormal template")
     for r in bad[:10]:

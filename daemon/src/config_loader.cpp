@@ -289,6 +289,7 @@ DaemonConfig read_daemon(YamlSection& top) {
   YamlSection st = top.child("state");
   st.get("dir", c.state_dir);
   st.get("checkpoint_interval_ms", c.checkpoint_interval_ms);
+  st.get("flush_at_shutdown", c.flush_at_shutdown);
   st.finish();
   top.get("shutdown_timeout_ms", c.shutdown_timeout_ms);
   c.validate();  // keys are already top-level paths

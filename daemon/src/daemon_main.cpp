@@ -23,11 +23,15 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
+#include <set>
+#include <sstream>
 #include <optional>
 #include <thread>
 
 #include "logguard/core/error.hpp"
+#include "logguard/daemon/checkpoint.hpp"
 #include "logguard/daemon/cli.hpp"
 #include "logguard/daemon/config_loader.hpp"
 #include "logguard/daemon/file_source.hpp"
@@ -115,6 +119,91 @@ Resolved resolve(const std::string& path) {
   return r;
 }
 
+/// Checkpoints of the parser and the pipeline in `state.dir` (docs/checkpoint-format.md).
+/// Lifecycle: restore() once at start-up (before the pipeline runs), then writer() is called
+/// by the pipeline on the consumer thread, which also owns the mapper's parser.
+class StateKeeper {
+ public:
+  StateKeeper(std::string dir, BundleMapper& mapper, std::shared_ptr<ModelHolder> model, const WindowConfig& window)
+      : dir_(std::move(dir)), mapper_(mapper), model_(std::move(model)), mode_(to_string(window.mode)) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);
+    if (ec) throw core::LoadError("state.dir: cannot create " + dir_ + ": " + ec.message());
+  }
+
+  /// Continues from the checkpoint in the state directory, if any. Throws LoadError naming
+  /// the file when it is corrupt or does not fit this configuration.
+  void restore(Pipeline& pipeline, const core::ParserConfig& parser) {
+    auto file = read_checkpoint(dir_);
+    if (!file) {
+      std::fprintf(stderr, "logguardd: no checkpoint in %s: starting afresh\n", dir_.c_str());
+      return;
+    }
+    const std::string path = checkpoint_path(dir_);
+    if (file->meta.window_mode != mode_)
+      throw core::LoadError(path + ": made with pipeline.window.mode " + file->meta.window_mode + ", configured " +
+                            mode_ + " (move the file away to start afresh)");
+    std::istringstream in(file->meta.parser_snapshot);
+    mapper_.set_parser(core::LineParser::load(in, parser, path + " (parser state)"));
+    const auto model = model_->current();
+    std::size_t events = 0, remapped = 0, lost = 0;
+    if (file->meta.model_version != model->version) {
+      // Another bundle: carry the events' templates over by text.
+      std::unordered_map<std::string, core::TemplateId> by_text;
+      for (const auto& [id, text] : model->text) by_text.emplace(text, id);
+      std::unordered_map<std::uint32_t, core::TemplateId> remap;
+      for (const auto& [id, text] : file->meta.templates) {
+        auto it = by_text.find(text);
+        remap[id] = it == by_text.end() ? 0 : it->second;
+      }
+      auto apply = [&](std::vector<Event>& v) {
+        for (auto& e : v) {
+          auto it = remap.find(e.template_id);
+          const core::TemplateId to = it == remap.end() ? 0 : it->second;
+          if (to == 0 && e.template_id != 0) ++lost;
+          e.template_id = to;
+          ++remapped;
+        }
+      };
+      for (auto& s : file->pipeline.windows.sessions) apply(s.events);
+      apply(file->pipeline.windows.stream);
+      std::fprintf(stderr, "logguardd: checkpoint made with model %s, running %s: %zu events re-mapped by text, %zu now unknown\n",
+                   file->meta.model_version.c_str(), model->version.c_str(), remapped, lost);
+    }
+    for (const auto& s : file->pipeline.windows.sessions) events += s.events.size();
+    events += file->pipeline.windows.stream.size();
+    std::fprintf(stderr, "logguardd: restored %s: %zu open sessions, %zu events, %zu partitions\n", path.c_str(),
+                 file->pipeline.windows.sessions.size(), events, file->pipeline.positions.size());
+    pipeline.restore(std::move(file->pipeline));
+  }
+
+  CheckpointWriter writer() {
+    return [this](const PipelineCheckpoint& p) -> core::Expected<std::uint64_t> {
+      CheckpointMeta m;
+      const auto model = model_->current();
+      m.model_version = model->version;
+      m.window_mode = mode_;
+      m.created_ms = wall_ms();
+      std::ostringstream out;
+      mapper_.parser().save(out);
+      m.parser_snapshot = out.str();
+      std::set<std::uint32_t> used;
+      for (const auto& s : p.windows.sessions)
+        for (const auto& e : s.events) used.insert(e.template_id);
+      for (const auto& e : p.windows.stream) used.insert(e.template_id);
+      for (auto id : used)
+        if (auto it = model->text.find(id); it != model->text.end()) m.templates.emplace_back(id, it->second);
+      return write_checkpoint(dir_, m, p);
+    };
+  }
+
+ private:
+  std::string dir_;
+  BundleMapper& mapper_;
+  std::shared_ptr<ModelHolder> model_;
+  std::string mode_;
+};
+
 /// The daemon's own Prometheus metrics beside the pipeline counters.
 struct DaemonMetrics {
   prometheus::Histogram* batch_windows = nullptr;
@@ -143,6 +232,10 @@ void export_daemon_metrics(Metrics& metrics, DaemonMetrics& dm, const BundleMapp
   gauge("logguard_known_templates", "Parser templates that map to a bundle template", m.templates_known);
   counter("logguard_events_known_total", "Events mapped to a bundle template", m.events_known);
   counter("logguard_events_unknown_total", "Events whose template matches no bundle template", m.events_unknown);
+  counter("logguard_templates_encoded_total", "Parser templates mapped through the bundle's template encoder",
+          m.templates_encoded);
+  auto& enc_s = metrics.counter("logguard_template_encoding_seconds_total", "Time spent encoding parser templates");
+  metrics.on_scrape([&enc_s, &m] { Metrics::advance(enc_s, static_cast<double>(m.encoder_nanoseconds.load()) * 1e-9); });
   const auto& s = scorer.stats();
   counter("logguard_model_windows_total", "Model windows judged (cache hits included)", s.model_windows);
   counter("logguard_verdict_cache_hits_total", "Model windows answered from the verdict cache", s.cache_hits);
@@ -272,10 +365,12 @@ int run_daemon(const std::string& config_path) {
     case DaemonConfig::SourceKind::stdin_: source = std::make_unique<FileSource>("-", r.parser.max_line_bytes); break;
   }
   std::unique_ptr<Sink> sink;
+  KafkaSink* kafka_sink = nullptr;
   switch (app.daemon.sink) {
     case DaemonConfig::SinkKind::kafka:
     {
       auto ks = std::make_unique<KafkaSink>(app.kafka, bootstrap, app.kafka.output_topic);
+      kafka_sink = ks.get();
       // Fail at start-up, naming the topic, rather than failing every delivery later.
       auto parts = ks->check_topic(std::chrono::milliseconds(10000));
       if (!parts) throw core::LoadError("kafka.output_topic: " + parts.error().message);
@@ -292,6 +387,13 @@ int run_daemon(const std::string& config_path) {
   Pipeline pipeline(app.pipeline, *source, [&mapper](const Record& rec) { return mapper.map(rec); }, scorer, *sink,
                     bundle_template_text(r.model));
 
+  std::unique_ptr<StateKeeper> state;
+  if (!app.daemon.state_dir.empty()) {
+    state = std::make_unique<StateKeeper>(app.daemon.state_dir, mapper, r.model, app.pipeline.window);
+    state->restore(pipeline, r.parser);
+    pipeline.enable_checkpoints(app.daemon.checkpoint_interval_ms, state->writer(), app.daemon.flush_at_shutdown);
+  }
+
   Metrics metrics;
   DaemonMetrics dm;
   export_pipeline_metrics(metrics, pipeline.stats());
@@ -303,12 +405,30 @@ int run_daemon(const std::string& config_path) {
   pipeline.on_delivered([&dm](std::int64_t last_ms) {
     if (last_ms > 0) dm.e2e_seconds->Observe(static_cast<double>(std::max<std::int64_t>(0, wall_ms() - last_ms)) / 1000.0);
   });
+  if (kafka_source) {
+    auto& lag = metrics.gauge("logguard_consumer_lag_messages",
+                              "Input messages not yet consumed, summed over the assigned partitions (-1: unknown)");
+    auto& up = metrics.gauge("logguard_source_brokers", "Brokers the consumer is connected to (-1: unknown yet)");
+    metrics.on_scrape([&lag, &up, kafka_source] {
+      lag.Set(static_cast<double>(kafka_source->consumer_lag()));
+      up.Set(static_cast<double>(kafka_source->brokers_up()));
+    });
+  }
+  if (kafka_sink) {
+    auto& up = metrics.gauge("logguard_sink_brokers", "Brokers the anomaly producer is connected to (-1: unknown yet)");
+    metrics.on_scrape([&up, kafka_sink] { up.Set(static_cast<double>(kafka_sink->brokers_up())); });
+  }
+  // Ready: running, and every Kafka client reaches a broker (unknown counts as reachable:
+  // the output topic was checked at start-up).
   std::atomic<bool> ready{false};
+  auto is_ready = [&ready, kafka_source, kafka_sink] {
+    return ready.load() && (!kafka_source || kafka_source->brokers_up() != 0) &&
+           (!kafka_sink || kafka_sink->brokers_up() != 0);
+  };
   std::unique_ptr<HttpServer> http;
   if (app.metrics.enabled) {
     http = std::make_unique<HttpServer>(app.metrics.address, static_cast<std::uint16_t>(app.metrics.port),
-                                        HttpServer::Handlers{[&metrics] { return metrics.serialize(); },
-                                                             [&ready] { return ready.load(); }});
+                                        HttpServer::Handlers{[&metrics] { return metrics.serialize(); }, is_ready});
     std::fprintf(stderr, "logguardd: metrics on http://%s:%u/metrics\n", app.metrics.address.c_str(),
                  static_cast<unsigned>(http->port()));
   }

@@ -49,11 +49,11 @@ Source::PollStatus FileSource::poll(std::vector<Record>& out, std::size_t max_re
       impl_->eof = true;
       return n == 0 ? PollStatus::end_of_stream : PollStatus::ok;
     }
-    Record r;
+    Record& r = out.emplace_back();  // in place: no temporary to move
     r.line.assign(line);
-    r.pos = SourcePosition{TopicPartition{impl_->topic, 0}, impl_->next_offset++};
+    r.pos.tp.topic = impl_->topic;
+    r.pos.offset = impl_->next_offset++;
     r.timestamp_ms = now_ms;
-    out.push_back(std::move(r));
   }
   return PollStatus::ok;
 }

@@ -6,6 +6,8 @@
 
 #include <mutex>
 
+#include <nlohmann/json.hpp>
+
 namespace logguard::daemon {
 namespace {
 
@@ -58,10 +60,16 @@ struct PartitionList {
   ~PartitionList() { RdKafka::TopicPartition::destroy(v); }
 };
 
+// How often librdkafka reports statistics (broker states, consumer lag) unless configured.
+constexpr const char* kStatsIntervalMs = "1000";
+
 // Error events: fatal ones are remembered, everything else is informational and counted.
+// Statistics events (when statistics.interval.ms is set) update the broker and lag views.
 struct ErrorEvents : RdKafka::EventCb {
   void event_cb(RdKafka::Event& e) override {
+    if (e.type() == RdKafka::Event::EVENT_STATS) return on_stats(e.str());
     if (e.type() != RdKafka::Event::EVENT_ERROR) return;
+    if (e.err() == RdKafka::ERR__ALL_BROKERS_DOWN) brokers_up = 0;
     if (e.fatal()) {
       std::lock_guard lock(mu);
       if (fatal.empty()) fatal = RdKafka::err2str(e.err()) + ": " + e.str();
@@ -73,9 +81,44 @@ struct ErrorEvents : RdKafka::EventCb {
     std::lock_guard lock(mu);
     return fatal;
   }
+  // Brokers in state UP (the coordinator's logical entry aside) and the summed consumer lag
+  // of the partitions being fetched, from the last statistics; -1 = not known yet.
+  void on_stats(const std::string& text) {
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return;
+    if (auto b = j.find("brokers"); b != j.end() && b->is_object()) {
+      int up = 0;
+      for (const auto& [name, broker] : b->items()) {
+        if (!broker.is_object() || broker.value("source", "") == "logical" || broker.value("source", "") == "internal")
+          continue;
+        if (broker.value("state", "") == "UP") ++up;
+      }
+      brokers_up = up;
+    }
+    if (auto t = j.find("topics"); t != j.end() && t->is_object()) {
+      std::int64_t lag = 0;
+      bool any = false;
+      for (const auto& [topic, tj] : t->items()) {
+        auto parts = tj.find("partitions");
+        if (parts == tj.end() || !parts->is_object()) continue;
+        for (const auto& [id, pj] : parts->items()) {
+          if (id == "-1" || !pj.is_object()) continue;
+          const std::string state = pj.value("fetch_state", "none");
+          if (state == "none" || state == "stopped") continue;
+          const std::int64_t l = pj.value("consumer_lag", std::int64_t{-1});
+          if (l < 0) continue;
+          lag += l;
+          any = true;
+        }
+      }
+      consumer_lag = any ? lag : (consumer_lag.load() < 0 ? -1 : 0);
+    }
+  }
   mutable std::mutex mu;
   std::string fatal;
   std::atomic<std::uint64_t> transient{0};
+  std::atomic<int> brokers_up{-1};
+  std::atomic<std::int64_t> consumer_lag{-1};
 };
 
 }  // namespace
@@ -180,6 +223,7 @@ KafkaSource::KafkaSource(const KafkaConfig& config, const std::string& bootstrap
   set_or_throw(*conf, "enable.auto.offset.store", "false");
   set_or_throw(*conf, "enable.auto.commit", "true");
   set_or_throw(*conf, "auto.offset.reset", "earliest");
+  set_or_throw(*conf, "statistics.interval.ms", kStatsIntervalMs);
   apply(*conf, "kafka.consumer.", config.consumer);
   set_cb(*conf, "rebalance_cb", static_cast<RdKafka::RebalanceCb*>(impl_.get()));
   set_cb(*conf, "event_cb", static_cast<RdKafka::EventCb*>(&impl_->events));
@@ -207,16 +251,18 @@ Source::PollStatus KafkaSource::poll(std::vector<Record>& out, std::size_t max_r
       ++impl_->events.transient;
       break;
     }
-    Record r;
+    // Built in place; the key through key_pointer() (key() would allocate a std::string copy
+    // inside the message first).
+    Record& r = out.emplace_back();
     const auto* p = static_cast<const char*>(m->payload());
-    std::size_t len = m->len();
+    std::size_t len = p ? m->len() : 0;
     while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r')) --len;
     r.line.assign(p ? p : "", len);
-    if (const std::string* k = m->key()) r.key = *k;
+    if (const void* k = m->key_pointer(); k != nullptr && m->key_len() > 0)
+      r.key.assign(static_cast<const char*>(k), m->key_len());
     r.pos = SourcePosition{TopicPartition{m->topic_name(), m->partition()}, m->offset()};
     const RdKafka::MessageTimestamp ts = m->timestamp();
     r.timestamp_ms = ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE ? 0 : ts.timestamp;
-    out.push_back(std::move(r));
     ++n;
   }
   return impl_->events.fatal_error().empty() ? PollStatus::ok : PollStatus::fatal;
@@ -253,6 +299,8 @@ std::vector<TopicPartition> KafkaSource::take_revoked() {
 }
 
 std::string KafkaSource::error() const { return impl_->events.fatal_error(); }
+int KafkaSource::brokers_up() const noexcept { return impl_->events.brokers_up.load(); }
+std::int64_t KafkaSource::consumer_lag() const noexcept { return impl_->events.consumer_lag.load(); }
 
 void KafkaSource::set_revoke_handler(RevokeHandler h) { impl_->on_revoke = std::move(h); }
 
@@ -302,6 +350,7 @@ KafkaSink::KafkaSink(const KafkaConfig& config, const std::string& bootstrap, st
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   set_or_throw(*conf, "bootstrap.servers", bootstrap);
   set_or_throw(*conf, "enable.idempotence", "true");
+  set_or_throw(*conf, "statistics.interval.ms", kStatsIntervalMs);
   apply(*conf, "kafka.producer.", config.producer);
   set_cb(*conf, "dr_cb", static_cast<RdKafka::DeliveryReportCb*>(impl_.get()));
   set_cb(*conf, "event_cb", static_cast<RdKafka::EventCb*>(&impl_->events));
@@ -345,6 +394,7 @@ std::size_t KafkaSink::flush(std::chrono::milliseconds timeout) {
 }
 
 std::string KafkaSink::fatal_error() const { return impl_->events.fatal_error(); }
+int KafkaSink::brokers_up() const noexcept { return impl_->events.brokers_up.load(); }
 std::uint64_t KafkaSink::transient_errors() const noexcept { return impl_->events.transient; }
 
 // ---- tools: KafkaProducer, KafkaTopicReader -------------------------------------------------

@@ -30,7 +30,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {}
 Metrics::~Metrics() = default;
 
 bool Metrics::valid_name(const std::string& name) {
-  static const std::array<const char*, 8> units = {"_total", "_bytes", "_seconds", "_ratio", "_info", "_windows", "_sessions", "_templates"};
+  static const std::array<const char*, 10> units = {"_total", "_bytes", "_seconds", "_ratio", "_info", "_windows", "_sessions", "_templates", "_messages", "_brokers"};
   const std::string prefix = "logguard_";
   if (name.rfind(prefix, 0) != 0) return false;
   for (char c : name)
@@ -112,9 +112,19 @@ void export_pipeline_metrics(Metrics& m, const PipelineStats& s) {
        &s.dropped_windows},
       {&m.counter("logguard_source_pauses_total", "Times the source was paused by backpressure"), &s.pauses},
       {&m.counter("logguard_offset_stores_total", "Offset stores after completed work"), &s.offset_stores},
+      {&m.counter("logguard_redelivered_records_total",
+                  "Records below the partition's processed position (re-delivered after a restart or rebalance), skipped"),
+       &s.redelivered},
+      {&m.counter("logguard_checkpoints_total", "Checkpoints written to state.dir"), &s.checkpoints},
+      {&m.counter("logguard_checkpoint_failures_total", "Checkpoints not taken (write failed or work still in flight)"),
+       &s.checkpoint_failures},
   };
-  m.on_scrape([pairs] {
+  auto& bytes = m.gauge("logguard_checkpoint_bytes", "Size of the last checkpoint");
+  auto& when = m.gauge("logguard_checkpoint_timestamp_seconds", "Wall-clock time of the last checkpoint (0: none yet)");
+  m.on_scrape([pairs, &bytes, &when, &s] {
     for (const auto& p : pairs) Metrics::advance(*p.counter, static_cast<double>(p.value->load()));
+    bytes.Set(static_cast<double>(s.checkpoint_bytes.load()));
+    when.Set(static_cast<double>(s.checkpoint_ms.load()) / 1000.0);
   });
 }
 

@@ -31,6 +31,11 @@ std::shared_ptr<const LoadedModel> ModelHolder::load(std::uint64_t generation) c
     m->by_text.emplace(core::normalize_template_text(t.text), t.id);
     m->text.emplace(t.id, t.text);
   }
+  if (man.encoder) {
+    // TemplateMapper holds a mutex (not movable): built in place from load()'s prvalue.
+    m->semantic = std::shared_ptr<models::TemplateMapper>(new models::TemplateMapper(models::TemplateMapper::load(dir_)));
+    for (const auto& t : m->semantic->normal()) m->semantic_ids.insert(t.id);
+  }
   return m;
 }
 
@@ -63,12 +68,30 @@ BundleMapper::BundleMapper(core::LineParser parser, std::shared_ptr<ModelHolder>
 void BundleMapper::set_parser(core::LineParser parser) {
   parser_ = std::move(parser);
   cache_.clear();
+  encoded_text_.clear();
   stats_.templates_known = 0;
 }
 
 core::TemplateId BundleMapper::lookup(core::TemplateId parser_id, std::string_view text) {
-  auto it = cached_model_->by_text.find(core::normalize_template_text(text));
-  const core::TemplateId id = it == cached_model_->by_text.end() ? 0 : it->second;
+  const auto& m = *cached_model_;
+  auto it = m.by_text.find(core::normalize_template_text(text));
+  core::TemplateId id = it == m.by_text.end() ? 0 : it->second;
+  if (m.semantic && (id == 0 || !m.semantic_ids.count(id))) {
+    // No exact match among the encoder's templates: map by similarity, as `logguard detect`.
+    if (encoded_text_.size() <= parser_id) encoded_text_.resize(parser_id + 1);
+    auto& old = encoded_text_[parser_id];
+    if (!old.empty() && old != text) m.semantic->forget(old);  // template_changed: drop the stale embedding
+    const std::size_t before = m.semantic->cache_size();
+    const auto t0 = std::chrono::steady_clock::now();
+    id = m.semantic->map(text).template_id;  // noexcept: a failure is unknown (0)
+    if (m.semantic->cache_size() != before) {
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ++stats_.templates_encoded;
+      stats_.encoder_nanoseconds += static_cast<std::uint64_t>(s * 1e9);
+      if (on_encoded) on_encoded(s);
+    }
+    old.assign(text);
+  }
   if (cache_.size() <= parser_id) cache_.resize(parser_id + 1, 0);
   const bool was_known = cache_[parser_id] > 1;
   cache_[parser_id] = id + 1;
@@ -83,6 +106,7 @@ core::TemplateId BundleMapper::map(const Record& r) noexcept {
     cached_model_ = model_->current();
     generation_ = cached_model_->generation;
     cache_.clear();
+    encoded_text_.clear();  // the new model's mapper has its own (empty) embedding cache
     stats_.templates_known = 0;
   }
   ++stats_.lines;

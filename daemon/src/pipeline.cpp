@@ -1,8 +1,13 @@
 #include "logguard/daemon/pipeline.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "logguard/daemon/offset_tracker.hpp"
 #include "logguard/daemon/session_key.hpp"
@@ -16,6 +21,15 @@ std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch()).count();
 }
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// How long a checkpoint waits for the windows in flight to be delivered before it gives up
+// (and is retried at the next tick).
+constexpr auto kQuiesceTimeout = 5s;
 
 // Re-raises a nested config's error with its section in front.
 template <class F>
@@ -71,6 +85,20 @@ struct Pipeline::Impl {
   std::atomic<bool> failed{false};
   std::function<void(std::int64_t)> delivered_hook;
 
+  // Positions: the next offset to process per partition (consumer thread). Records below are
+  // re-deliveries and skipped.
+  std::map<TopicPartition, std::int64_t> positions;
+  // Quiescence: windows handed to the scorer (consumer thread) vs. windows whose releases the
+  // sink thread applied (InOrderReleaser::drained); equal = nothing in flight.
+  std::uint64_t handed = 0;
+  std::atomic<std::uint64_t> done_windows{0};
+  std::condition_variable done_cv;  // with `mu`
+  // Checkpoints (0 = off).
+  std::int64_t checkpoint_interval_ms = 0;
+  CheckpointWriter checkpoint_writer;
+  bool flush_at_stop = true;
+  bool final_checkpoint_taken = false;
+
   Impl(PipelineConfig c, Source& src, Mapper m, Scorer& sc, Sink& sk, TemplateText t)
       : config((c.validate(), std::move(c))),
         source(src),
@@ -87,8 +115,9 @@ struct Pipeline::Impl {
     {
       std::lock_guard lock(mu);
       if (failure.empty()) failure = std::move(why);
+      failed = true;
     }
-    failed = true;
+    done_cv.notify_all();
     to_scorer.close();
     to_sink.close();
   }
@@ -101,6 +130,7 @@ struct Pipeline::Impl {
       auto r = to_scorer.push(pending[next], wait, &evicted);
       if (r == BoundedQueue<Window>::PushResult::timeout) return false;
       if (r == BoundedQueue<Window>::PushResult::closed) return true;  // failing; nothing to do
+      ++handed;
       if (evicted) {
         ++stats.dropped_windows;
         std::lock_guard lock(mu);
@@ -113,12 +143,55 @@ struct Pipeline::Impl {
     return true;
   }
 
+  // Partitions are not forgotten when revoked: their sessions stay open here, and if the
+  // partition comes back, records below its position are skipped.
   void store_offsets() {
-    for (const auto& tp : source.take_revoked()) tracker.forget(tp);
+    (void)source.take_revoked();
+    if (checkpoint_interval_ms > 0) return;  // offsets are stored with checkpoints
     auto offsets = tracker.take_committable();
     if (offsets.empty()) return;
     source.store_offsets(offsets);
     ++stats.offset_stores;
+  }
+
+  std::vector<SourcePosition> position_list() const {
+    std::vector<SourcePosition> out;
+    out.reserve(positions.size());
+    for (const auto& [tp, next] : positions) out.push_back({tp, next});
+    return out;
+  }
+
+  // Waits until every window handed over is delivered (or failed / timed out).
+  bool quiesce(std::chrono::steady_clock::duration timeout) {
+    std::unique_lock lock(mu);
+    return done_cv.wait_for(lock, timeout, [&] { return failed.load() || done_windows.load() == handed; }) &&
+           !failed;
+  }
+
+  // A checkpoint at a quiescent point; stores the positions once it is durable. False: not
+  // taken (queue full, windows still in flight, or the writer failed); retried later.
+  bool checkpoint(std::vector<Window>& pending, std::size_t& next) {
+    if (!pending.empty() && !offer(pending, next, 100ms)) return false;
+    if (!quiesce(kQuiesceTimeout)) {
+      ++stats.checkpoint_failures;
+      if (!failed) std::fprintf(stderr, "logguardd: checkpoint postponed: windows still in flight after 5 s\n");
+      return false;
+    }
+    PipelineCheckpoint c{position_list(), windower.state(now_ms())};
+    auto bytes = checkpoint_writer(c);
+    if (!bytes) {
+      ++stats.checkpoint_failures;
+      std::fprintf(stderr, "logguardd: checkpoint failed: %s\n", bytes.error().message.c_str());
+      return false;
+    }
+    if (!c.positions.empty()) {
+      source.store_offsets(c.positions);
+      ++stats.offset_stores;
+    }
+    ++stats.checkpoints;
+    stats.checkpoint_bytes = *bytes;
+    stats.checkpoint_ms = wall_ms();
+    return true;
   }
 
   void consume(const std::atomic<bool>& stop) {
@@ -128,6 +201,7 @@ struct Pipeline::Impl {
     std::vector<std::string_view> keys;
     bool paused = false;
     std::int64_t last_tick = now_ms();
+    std::int64_t last_checkpoint = last_tick;
     bool ended = false;
     while (!failed && !stop && !ended) {
       if (!pending.empty() && !offer(pending, next, 10ms)) {
@@ -141,24 +215,39 @@ struct Pipeline::Impl {
         paused = false;
       }
       records.clear();
-      const auto status = source.poll(records, config.poll_batch, paused ? 0ms : 100ms);
+      // Wait for input at most until the next session turns idle, so idle windows close on
+      // time rather than on the next tick.
+      auto wait = paused ? 0ms : 100ms;
+      if (const std::int64_t idle_at = windower.next_idle_ms(); idle_at >= 0 && !paused)
+        wait = std::clamp(std::chrono::milliseconds(idle_at - now_ms()), 0ms, 100ms);
+      const auto status = source.poll(records, config.poll_batch, wait);
       if (status == Source::PollStatus::fatal) {
         fail("source: " + source.error());
         return;
       }
       ended = status == Source::PollStatus::end_of_stream;
       const std::int64_t now = now_ms();
-      for (const Record& r : records) {
-        keyer.extract(r, keys);
+      for (Record& r : records) {
+        auto [at, fresh] = positions.try_emplace(r.pos.tp, r.pos.offset + 1);
+        if (!fresh) {
+          if (r.pos.offset < at->second) {
+            ++stats.redelivered;
+            continue;
+          }
+          at->second = r.pos.offset + 1;
+        }
         Event e;
         e.template_id = mapper(r);
         e.pos = r.pos;
         e.timestamp_ms = r.timestamp_ms;
-        e.line = r.line;
-        const auto holders = static_cast<std::uint32_t>(windower.add(e, keys, now, pending));
+        e.line = std::move(r.line);
+        keyer.extract(e.line, r.key, keys);  // views into e.line
+        const auto holders = static_cast<std::uint32_t>(windower.add(std::move(e), keys, now, pending));
         tracker.begin(r.pos, holders);
         ++stats.records;
       }
+      if (const std::int64_t idle_at = windower.next_idle_ms(); idle_at >= 0 && now >= idle_at)
+        windower.tick(now, pending);
       if (now - last_tick >= config.tick_ms) {
         windower.tick(now, pending);
         store_offsets();
@@ -167,9 +256,22 @@ struct Pipeline::Impl {
         stats.scorer_queue = to_scorer.size();
         stats.sink_queue = to_sink.size();
         last_tick = now;
+        if (checkpoint_interval_ms > 0 && now - last_checkpoint >= checkpoint_interval_ms) {
+          // On failure the next try comes after a tenth of the interval.
+          last_checkpoint = checkpoint(pending, next) ? now_ms() : now - checkpoint_interval_ms * 9 / 10;
+        }
       }
     }
     if (failed) return;
+    // Stop with checkpoints that keep sessions open: the final checkpoint replaces the flush.
+    if (!ended && checkpoint_interval_ms > 0 && !flush_at_stop) {
+      if (paused) source.resume();
+      if (checkpoint(pending, next)) {
+        final_checkpoint_taken = true;
+        return;
+      }
+      std::fprintf(stderr, "logguardd: final checkpoint failed; closing the open sessions instead\n");
+    }
     // End of input or stop: close every session and hand everything over.
     windower.flush(pending);
     if (paused) source.resume();
@@ -220,6 +322,16 @@ struct Pipeline::Impl {
     to_sink.close();
   }
 
+  void publish_done(const InOrderReleaser& releaser) {
+    const std::uint64_t d = releaser.drained();
+    if (d == done_windows.load(std::memory_order_relaxed)) return;
+    {
+      std::lock_guard lock(mu);
+      done_windows = d;
+    }
+    done_cv.notify_all();
+  }
+
   void sink_loop() {
     InOrderReleaser releaser(tracker);
     std::vector<Scored> got;
@@ -238,6 +350,7 @@ struct Pipeline::Impl {
       for (const auto& s : got) {
         const bool anomalous = !s.window.release_only && s.verdict.anomalous;
         auto ticket = releaser.add(released_positions(s.window), anomalous);
+        publish_done(releaser);
         if (!anomalous) continue;
         const std::int64_t last_ms = s.window.events.empty() ? 0 : s.window.events.back().timestamp_ms;
         ++stats.anomalies;
@@ -256,6 +369,7 @@ struct Pipeline::Impl {
                    });
       }
       sink.poll(0ms);
+      publish_done(releaser);
       if (n == 0 && to_sink.closed_and_empty()) break;
     }
     if (sink.flush(30s) != 0) fail("sink: records still undelivered at shutdown");
@@ -272,12 +386,12 @@ Pipeline::~Pipeline() = default;
 
 core::Expected<bool> Pipeline::run(const std::atomic<bool>& stop) {
   Impl& p = *impl_;
-  // Before a rebalance takes partitions away: store what is done, forget the rest (the
-  // new owner re-reads it from the committed offset).
-  p.source.set_revoke_handler([&p](const std::vector<TopicPartition>& revoked) {
+  // Before a rebalance takes partitions away: store what is done (without checkpoints; with
+  // them the last checkpoint's positions stay stored). A new owner re-reads from there.
+  p.source.set_revoke_handler([&p](const std::vector<TopicPartition>&) {
+    if (p.checkpoint_interval_ms > 0) return;
     auto offsets = p.tracker.take_committable();
     if (!offsets.empty()) p.source.store_offsets(offsets);
-    for (const auto& tp : revoked) p.tracker.forget(tp);
   });
   std::thread scorer([&] { p.score_loop(); });
   std::thread sinker([&] { p.sink_loop(); });
@@ -290,8 +404,47 @@ core::Expected<bool> Pipeline::run(const std::atomic<bool>& stop) {
     std::lock_guard lock(p.mu);
     return core::Error{p.failure};
   }
+  if (p.checkpoint_interval_ms > 0) {
+    if (!p.final_checkpoint_taken) {
+      // Everything was flushed and delivered: the checkpoint holds the parser and positions.
+      PipelineCheckpoint c{p.position_list(), p.windower.state(now_ms())};
+      auto bytes = p.checkpoint_writer(c);
+      if (!bytes) return core::Error{"checkpoint at shutdown: " + bytes.error().message};
+      ++p.stats.checkpoints;
+      p.stats.checkpoint_bytes = *bytes;
+      p.stats.checkpoint_ms = wall_ms();
+      if (!c.positions.empty()) p.source.store_offsets(c.positions);
+    }
+    return true;
+  }
   p.store_offsets();  // everything is done now
   return true;
+}
+
+void Pipeline::enable_checkpoints(std::int64_t interval_ms, CheckpointWriter writer, bool flush_at_stop) {
+  impl_->checkpoint_interval_ms = interval_ms > 0 && writer ? interval_ms : 0;
+  impl_->checkpoint_writer = std::move(writer);
+  impl_->flush_at_stop = flush_at_stop;
+}
+
+void Pipeline::restore(PipelineCheckpoint c) {
+  Impl& p = *impl_;
+  for (const auto& pos : c.positions) p.positions[pos.tp] = pos.offset;
+  // The restored events are held again, once per session that holds them.
+  std::vector<const SourcePosition*> held;
+  for (const auto& s : c.windows.sessions)
+    for (const auto& e : s.events) held.push_back(&e.pos);
+  for (const auto& e : c.windows.stream) held.push_back(&e.pos);
+  std::sort(held.begin(), held.end(), [](const SourcePosition* a, const SourcePosition* b) {
+    return std::tie(a->tp, a->offset) < std::tie(b->tp, b->offset);
+  });
+  for (std::size_t i = 0; i < held.size();) {
+    std::size_t j = i + 1;
+    while (j < held.size() && held[j]->tp == held[i]->tp && held[j]->offset == held[i]->offset) ++j;
+    p.tracker.begin(*held[i], static_cast<std::uint32_t>(j - i));
+    i = j;
+  }
+  p.windower.restore(std::move(c.windows), now_ms());
 }
 
 const PipelineStats& Pipeline::stats() const noexcept { return impl_->stats; }

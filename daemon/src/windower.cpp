@@ -58,31 +58,54 @@ Windower::Windower(WindowConfig config) : config_(std::move(config)) { config_.v
 
 std::size_t Windower::add(const Event& e, std::span<const std::string_view> keys, std::int64_t now_ms,
                           std::vector<Window>& out) {
+  return add_impl(e, keys, now_ms, out);
+}
+
+std::size_t Windower::add(Event&& e, std::span<const std::string_view> keys, std::int64_t now_ms,
+                          std::vector<Window>& out) {
+  return add_impl(std::move(e), keys, now_ms, out);
+}
+
+template <class E>
+std::size_t Windower::add_impl(E&& e, std::span<const std::string_view> keys, std::int64_t now_ms,
+                               std::vector<Window>& out) {
   ++stats_.events;
   switch (config_.mode) {
     case WindowConfig::Mode::time:
       add_timed(e, now_ms, out);
       return 1;
     case WindowConfig::Mode::count:
-      add_to_session(e, std::string_view(), now_ms, out);
+      add_to_session(std::forward<E>(e), std::string_view(), now_ms, out);
       return 1;
     case WindowConfig::Mode::session: break;
   }
+  // The last distinct key gets the event itself (moved when E is an rvalue), earlier ones a copy.
+  std::size_t last = keys.size();
+  for (std::size_t i = keys.size(); i-- > 0;)
+    if (std::find(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(i), keys[i]) ==
+        keys.begin() + static_cast<std::ptrdiff_t>(i)) {
+      last = i;
+      break;
+    }
+  // Keys may be views into e.line, which the last add moves away: nothing after it reads them.
   std::size_t joined = 0;
-  for (std::size_t i = 0; i < keys.size(); ++i) {
+  for (std::size_t i = 0; i < keys.size() && i <= last; ++i) {
     if (std::find(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(i), keys[i]) !=
         keys.begin() + static_cast<std::ptrdiff_t>(i))
       continue;  // duplicate key in the same line
-    add_to_session(e, keys[i], now_ms, out);
+    if (i == last)
+      add_to_session(std::forward<E>(e), keys[i], now_ms, out);
+    else
+      add_to_session(static_cast<const Event&>(e), keys[i], now_ms, out);
     ++joined;
   }
   if (joined == 0) ++stats_.unkeyed_events;
   return joined;
 }
 
-void Windower::add_to_session(const Event& e, std::string_view key, std::int64_t now_ms,
-                              std::vector<Window>& out) {
-  auto it = sessions_.find(std::string(key));
+template <class E>
+void Windower::add_to_session(E&& e, std::string_view key, std::int64_t now_ms, std::vector<Window>& out) {
+  auto it = sessions_.find(key);
   if (it == sessions_.end()) {
     if (sessions_.size() >= config_.max_open_sessions && !lru_.empty()) {
       ++stats_.sessions_evicted;
@@ -97,7 +120,7 @@ void Windower::add_to_session(const Event& e, std::string_view key, std::int64_t
   }
   Session& s = it->second;
   s.last_seen_ms = now_ms;
-  s.events.push_back(e);
+  s.events.push_back(std::forward<E>(e));
   ++s.unscored;
   ++buffered_;
   if (s.events.size() < config_.length) return;
@@ -220,12 +243,60 @@ void Windower::tick(std::int64_t now_ms, std::vector<Window>& out) {
   }
 }
 
+std::int64_t Windower::next_idle_ms() const noexcept {
+  if (config_.idle_timeout_ms == 0) return -1;
+  if (config_.mode == WindowConfig::Mode::time)
+    return window_open_ ? stream_last_seen_ms_ + config_.idle_timeout_ms : -1;
+  return lru_.empty() ? -1 : lru_.front()->second.last_seen_ms + config_.idle_timeout_ms;
+}
+
 void Windower::flush(std::vector<Window>& out) {
   if (config_.mode == WindowConfig::Mode::time) {
     close_stream(CloseReason::shutdown, out);
     return;
   }
   while (!lru_.empty()) close_session(sessions_.find(lru_.front()->first), CloseReason::shutdown, out);
+}
+
+WindowerState Windower::state(std::int64_t now_ms) const {
+  WindowerState st;
+  st.sessions.reserve(sessions_.size());
+  for (const Node* n : lru_) {
+    const Session& s = n->second;
+    st.sessions.push_back({n->first, s.events, s.unscored, s.next_sequence, std::max<std::int64_t>(0, now_ms - s.last_seen_ms)});
+  }
+  st.stream = stream_;
+  st.stream_unscored = stream_unscored_;
+  st.stream_sequence = stream_sequence_;
+  st.window_start = window_start_;
+  st.window_open = window_open_;
+  st.stream_idle_ms = std::max<std::int64_t>(0, now_ms - stream_last_seen_ms_);
+  return st;
+}
+
+void Windower::restore(WindowerState st, std::int64_t now_ms) {
+  sessions_.clear();
+  lru_.clear();
+  buffered_ = 0;
+  for (auto& in : st.sessions) {
+    auto [it, fresh] = sessions_.emplace(std::move(in.key), Session{});
+    if (!fresh) continue;  // a duplicate key cannot come from state(); keep the first
+    Session& s = it->second;
+    s.events = std::move(in.events);
+    s.unscored = std::min(in.unscored, s.events.size());
+    s.next_sequence = in.next_sequence;
+    s.last_seen_ms = now_ms - in.idle_ms;
+    lru_.push_back(&*it);
+    s.lru = std::prev(lru_.end());
+    buffered_ += s.events.size();
+  }
+  stream_ = std::move(st.stream);
+  stream_unscored_ = std::min(st.stream_unscored, stream_.size());
+  stream_sequence_ = st.stream_sequence;
+  window_start_ = st.window_start;
+  window_open_ = st.window_open;
+  stream_last_seen_ms_ = now_ms - st.stream_idle_ms;
+  buffered_ += stream_.size();
 }
 
 }  // namespace logguard::daemon

@@ -14,31 +14,13 @@
 #include "logguard/daemon/offset_tracker.hpp"
 #include "logguard/daemon/session_key.hpp"
 #include "logguard/daemon/windower.hpp"
+#include "pipeline_fakes.hpp"
 
 using namespace logguard;
 using namespace logguard::daemon;
+using testing::FakeScorer;
 
 namespace {
-
-// Flags a window as anomalous when it contains template 7.
-class FakeScorer : public Scorer {
- public:
-  core::Expected<std::vector<Verdict>> score(std::span<const Window* const> batch) override {
-    std::vector<Verdict> out;
-    for (const Window* w : batch) {
-      Verdict v;
-      for (std::size_t i = 0; i < w->events.size(); ++i)
-        if (w->events[i].template_id == 7) v.failing.push_back(FailingPosition{i, 7, {1, 2}});
-      v.anomalous = !v.failing.empty();
-      v.score = v.anomalous ? 1.0 : 0.0;
-      out.push_back(std::move(v));
-    }
-    ++batches;
-    return out;
-  }
-  std::string model_version() const override { return "fake-1"; }
-  int batches = 0;
-};
 
 struct Undelivered {
   InOrderReleaser::Ticket ticket;
@@ -140,7 +122,7 @@ TEST_CASE("offsets never pass an undelivered anomaly", "[pipeline][offsets]") {
   }
 
   CHECK(anomalies > 0);
-  CHECK(scorer.batches > 0);
+  CHECK(scorer.calls > 0);
   CHECK(tracker.held() == 0);
   CHECK(releaser.waiting() == 0);
   CHECK(tracker.unknown_releases() == 0);

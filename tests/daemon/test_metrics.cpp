@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <stdexcept>
 #include <string>
 
@@ -80,6 +82,30 @@ TEST_CASE("HTTP server exposes /metrics, /healthz and /readyz", "[metrics]") {
   ready = true;
   CHECK_THAT(http_get(server.port(), "/readyz"), Catch::StartsWith("HTTP/1.1 200"));
   CHECK_THAT(http_get(server.port(), "/nope"), Catch::StartsWith("HTTP/1.1 404"));
+}
+
+TEST_CASE("HTTP server disconnects a client that never finishes its request", "[metrics]") {
+  HttpServer server("127.0.0.1", 0, {[] { return std::string("x"); }, [] { return true; }},
+                    std::chrono::milliseconds(200));
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  timeval guard{30, 0};  // the test fails instead of hanging if the server never closes
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof guard);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server.port());
+  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  const std::string partial = "GET /metrics HTTP/1.1\r\nHost: x\r\n";  // no blank line: head unfinished
+  REQUIRE(::send(fd, partial.data(), partial.size(), 0) == static_cast<ssize_t>(partial.size()));
+  char buf[64];
+  const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  const int err = errno;
+  ::close(fd);
+  // Closed by the server without an answer (FIN, or RST if bytes were still unread); not the
+  // guard's EAGAIN.
+  CHECK((n == 0 || (n < 0 && err != EAGAIN && err != EWOULDBLOCK)));
+  CHECK_THAT(http_get(server.port(), "/healthz"), Catch::StartsWith("HTTP/1.1 200"));  // still serving
 }
 
 TEST_CASE("HTTP server reports a bad address", "[metrics]") {

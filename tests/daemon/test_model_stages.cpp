@@ -1,16 +1,24 @@
 // The daemon's scorer adapter cuts streamed session chunks into exactly the model windows
-// that `logguard detect` scores offline (model_stages.hpp).
+// that `logguard detect` scores offline, and its mapper maps templates through the bundle's
+// encoder as `logguard detect` does (model_stages.hpp).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string_view>
 #include <vector>
 
 #include "logguard/core/error.hpp"
 #include "logguard/daemon/model_stages.hpp"
 #include "logguard/daemon/windower.hpp"
+#include "logguard/models/bundle.hpp"
+#include "logguard/models/encoder.hpp"
 #include "logguard/models/scorer.hpp"
+#include "logguard/models/template_mapper.hpp"
+#include "logguard/models/trainer.hpp"
 
 using namespace logguard;
 using namespace logguard::daemon;
@@ -112,4 +120,143 @@ TEST_CASE("chunk layouts without W events of overlap are rejected", "[unit][daem
   } catch (const core::ConfigError& e) {
     CHECK(e.key() == "pipeline.window.stride");
   }
+}
+
+// ---------------------------------------------------------------- semantic mapping (issue #4)
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Normal templates of the tiny bundle (no variables: the parser keeps lines whole) and an
+// abnormal one for the encoder's negatives.
+const std::vector<std::string> kEncNormal = {
+    "Receiving block from the source node", "PacketResponder for block is terminating",
+    "Deleting block file from the data disk", "Verification succeeded for the block"};
+const std::vector<std::string> kEncAbnormal = {"Exception in receiveBlock for block", "writeBlock received exception"};
+
+// A tiny MSMASS bundle over kEncNormal (ids 1..4) with a fine-tuned from-scratch encoder and S.
+std::string tiny_encoder_bundle(double threshold) {
+  const auto dir = (fs::temp_directory_path() / "logguard_model_stages_encoder_bundle").string();
+  fs::remove_all(dir);
+  models::TrainConfig tc;
+  tc.msmass.window = 4;
+  tc.msmass.d_model = 8;
+  tc.msmass.ff_dim = 8;
+  tc.msmass.encoder_layers = 1;
+  tc.msmass.scales = {0};
+  tc.msmass.heads_per_scale = {1};
+  tc.epochs = 1;
+  std::vector<core::Session> sessions;
+  for (int i = 0; i < 20; ++i) sessions.push_back({"s" + std::to_string(i), {1, 2, 3, 4, 1, 2}, -1});
+  std::vector<core::TemplateEntry> table;
+  for (std::size_t i = 0; i < kEncNormal.size(); ++i) table.push_back({static_cast<std::uint32_t>(i + 1), kEncNormal[i]});
+  models::train(tc, sessions, table, dir);
+
+  models::EncoderConfig c;
+  c.scratch_hidden = 32;
+  c.scratch_layers = 2;
+  c.scratch_heads = 4;
+  c.scratch_intermediate = 64;
+  c.epochs = 6;
+  c.learning_rate = 1e-3;
+  c.batch_size = 4;
+  c.variants = 4;
+  c.train_layers = 0;
+  c.tau = 0.1;
+  c.seed = 3;
+  auto enc = models::TemplateEncoder::from_scratch(c, kEncNormal);
+  models::ContrastiveData data{kEncNormal, {1, 0, 3, 2}, kEncAbnormal};
+  models::fine_tune(enc, data, c, models::basic_noise(0.15, 0.15, 0.0));
+  const auto files = dir + ".encoder";
+  fs::remove_all(files);
+  enc.save(files);
+  models::EncoderManifest em;
+  em.threshold = threshold;
+  em.threshold_method = "config";
+  em.base = "scratch";
+  em.negatives = "abnormal";
+  em.abnormal_templates = kEncAbnormal;
+  em.normal_ids = {1, 2, 3, 4};
+  models::attach_encoder(dir, files, em);
+  fs::remove_all(files);
+  return dir;
+}
+
+Record rec(std::string line) {
+  Record r;
+  r.line = std::move(line);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("the daemon maps reworded templates through the bundle's encoder as detect does",
+          "[unit][daemon][mapper][encoder]") {
+  const auto dir = tiny_encoder_bundle(0.5);
+  auto holder = std::make_shared<ModelHolder>(dir, models::DetectConfig{});
+  REQUIRE(holder->current()->semantic);
+  core::ParserConfig pc;  // whole line is content; no masks
+  BundleMapper mapper(core::LineParser(pc), holder);
+  std::vector<double> encode_seconds;
+  mapper.on_encoded = [&](double s) { encode_seconds.push_back(s); };
+
+  // Exact template text: the bundle id, no encoding.
+  CHECK(mapper.map(rec(kEncNormal[0])) == 1);
+  CHECK(mapper.map(rec(kEncNormal[0])) == 1);
+  CHECK(mapper.stats().templates_encoded == 0);
+
+  // Reworded lines (other length: new parser templates) and an abnormal one. `logguard detect`
+  // maps its input templates with the bundle's TemplateMapper (map_templates_semantic).
+  const std::vector<std::string> lines = {"Receiving the block from the source node",
+                                          "PacketResponder for this block is terminating now",
+                                          "Exception in receiveBlock for block"};
+  const auto detect = models::TemplateMapper::load(dir);
+  std::vector<core::TemplateId> got;
+  for (const auto& l : lines) got.push_back(mapper.map(rec(l)));
+  CHECK(mapper.stats().templates_encoded == lines.size());
+  CHECK(encode_seconds.size() == lines.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    INFO(lines[i] << " -> " << got[i] << " (similarity " << detect.map(lines[i]).similarity << ")");
+    CHECK(got[i] == detect.map(lines[i]).template_id);
+  }
+  CHECK(got[0] == 1);
+  CHECK(got[1] == 2);
+  CHECK(got[2] == 0);  // abnormal: unknown to MSMASS
+  CHECK(mapper.stats().events_unknown == 1);
+
+  // Seen again: served from the per-parser-template cache, no encoding.
+  CHECK(mapper.map(rec(lines[0])) == 1);
+  CHECK(mapper.stats().templates_encoded == lines.size());
+
+  // template_changed: the changed template is encoded again (the stale text forgotten).
+  CHECK(mapper.map(rec("Deleting block file from the data disk now")) == detect.map("Deleting block file from the data disk now").template_id);
+  const auto before = mapper.stats().templates_encoded.load();
+  const auto changed = mapper.map(rec("Deleting block file from the data drive now"));
+  CHECK(mapper.stats().templates_changed == 1);
+  CHECK(mapper.stats().templates_encoded == before + 1);
+  CHECK(changed == detect.map("Deleting block file from the data <*> now").template_id);
+
+  // A reload brings a fresh mapper: known parser templates are encoded again on next sight.
+  REQUIRE(holder->reload());
+  CHECK(mapper.map(rec(lines[1])) == got[1]);
+  CHECK(mapper.stats().templates_encoded == before + 2);
+  CHECK(mapper.map(rec(kEncNormal[0])) == 1);  // exact: still no encoding
+  CHECK(mapper.stats().templates_encoded == before + 2);
+}
+
+TEST_CASE("without an encoder the daemon maps by template text only", "[unit][daemon][mapper]") {
+  const auto dir = tiny_encoder_bundle(0.5);
+  fs::remove_all(fs::path(dir) / "encoder");
+  // Drop the encoder from the manifest: a v1-style bundle.
+  const auto manifest = fs::path(dir) / "manifest.json";
+  auto j = nlohmann::json::parse(std::ifstream(manifest));
+  j.erase("encoder");
+  std::ofstream(manifest, std::ios::trunc) << j.dump(2);
+  auto holder = std::make_shared<ModelHolder>(dir, models::DetectConfig{});
+  REQUIRE_FALSE(holder->current()->semantic);
+  BundleMapper mapper(core::LineParser(core::ParserConfig{}), holder);
+  CHECK(mapper.map(rec(kEncNormal[1])) == 2);
+  CHECK(mapper.map(rec("Receiving the block from the source node")) == 0);
+  CHECK(mapper.stats().templates_encoded == 0);
 }

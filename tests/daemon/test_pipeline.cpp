@@ -19,61 +19,18 @@
 #include "logguard/daemon/anomaly_record.hpp"
 #include "logguard/daemon/file_source.hpp"
 #include "logguard/daemon/pipeline.hpp"
+#include "pipeline_fakes.hpp"
 
 using namespace logguard;
 using namespace logguard::daemon;
 using namespace std::chrono_literals;
+using testing::CapturingSink;
+using testing::FakeScorer;
+using testing::fake_map;
 
 namespace {
 
 const std::string kSample = std::string(LOGGUARD_SOURCE_DIR) + "/data/samples/HDFS_2k.log";
-
-// WARN lines map to template 7, everything else to 1.
-core::TemplateId fake_map(const Record& r) { return r.line.find(" WARN ") != std::string::npos ? 7 : 1; }
-
-class FakeScorer : public Scorer {
- public:
-  core::Expected<std::vector<Verdict>> score(std::span<const Window* const> batch) override {
-    if (gate) gate();
-    if (fail_after >= 0 && calls >= fail_after) return core::Error{"device lost"};
-    ++calls;
-    std::vector<Verdict> out;
-    for (const Window* w : batch) {
-      Verdict v;
-      for (std::size_t i = 0; i < w->events.size(); ++i)
-        if (w->events[i].template_id == 7) v.failing.push_back(FailingPosition{i, 7, {1, 3}});
-      v.anomalous = !v.failing.empty();
-      v.score = v.anomalous ? 0.9 : 0.1;
-      out.push_back(std::move(v));
-    }
-    return out;
-  }
-  std::string model_version() const override { return "fake-v1"; }
-  std::function<void()> gate;
-  int calls = 0;
-  int fail_after = -1;
-};
-
-// Completes writes asynchronously, on the next poll(), like a Kafka producer.
-class CapturingSink : public Sink {
- public:
-  void write(std::string_view key, std::string_view id, std::string_view json, Done done) override {
-    records.emplace_back(json);
-    ids.insert(std::string(id));
-    pending.push_back(std::move(done));
-  }
-  void poll(std::chrono::milliseconds) override {
-    for (auto& d : pending) d(true, {});
-    pending.clear();
-  }
-  std::size_t flush(std::chrono::milliseconds t) override {
-    poll(t);
-    return 0;
-  }
-  std::vector<std::string> records;
-  std::set<std::string> ids;
-  std::vector<Done> pending;
-};
 
 // Sessions (block ids) named by at least one WARN line: the expected anomalies when every
 // session fits in one window.
@@ -97,7 +54,7 @@ PipelineConfig config() {
   return c;
 }
 
-std::string template_text(core::TemplateId id) { return id == 7 ? "WARN <*>" : "INFO <*>"; }
+const auto template_text = testing::fake_template_text;
 
 }  // namespace
 

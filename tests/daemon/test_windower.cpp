@@ -189,6 +189,7 @@ TEST_CASE("idle sessions close on tick, oldest activity first", "[windower]") {
   add(w, 0, "a", 0, out);
   add(w, 1, "b", 500, out);
   add(w, 2, "a", 600, out);  // "a" is now the most recently active
+  CHECK(w.next_idle_ms() == 1500);
   w.tick(1499, out);
   CHECK(out.empty());
   w.tick(1500, out);  // "b" idle for 1000 ms
@@ -201,6 +202,7 @@ TEST_CASE("idle sessions close on tick, oldest activity first", "[windower]") {
   CHECK(offsets(out[1]) == std::vector<std::int64_t>{0, 2});
   CHECK(w.stats().sessions_idle_closed == 2);
   CHECK(w.open_sessions() == 0);
+  CHECK(w.next_idle_ms() == -1);
 }
 
 TEST_CASE("idle timeout 0 never expires", "[windower]") {
@@ -212,6 +214,7 @@ TEST_CASE("idle timeout 0 never expires", "[windower]") {
   w.tick(1'000'000'000, out);
   CHECK(out.empty());
   CHECK(w.open_sessions() == 1);
+  CHECK(w.next_idle_ms() == -1);
 }
 
 TEST_CASE("the open-session limit evicts the least recently active session", "[windower]") {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # logguardd start-up failures give clear errors and the exit codes of docs/cli.md:
 # 3 bad configuration (unknown key, bad value; --check-config too), 4 unreadable model bundle,
-# and a missing output topic is reported by name before any line is consumed.
+# a corrupt checkpoint in state.dir (4, naming the file), and a missing output topic is
+# reported by name before any line is consumed.
 source "$(dirname "$0")/lib.sh"
 require_bin logguard logguardd
 FAILED=()
@@ -37,7 +38,12 @@ require_kafka
 make_bundle
 kafka_start
 topic logs 1
+topic anomalies 1
 daemon_config "$WORK/d.yaml"
+mkdir -p "$WORK/state" && echo 'not a checkpoint, just some garbage bytes' >"$WORK/state/checkpoint.lgc"
+expect 4 'checkpoint.lgc: not a logguard checkpoint' timeout 120 "$BIN/logguardd" --config "$WORK/d.yaml"
+[[ -f "$WORK/state/checkpoint.lgc" ]] || FAILED+=("the corrupt checkpoint was deleted")
+rm -rf "$WORK/state"
 sed -i 's/output_topic: anomalies/output_topic: no-such-topic/' "$WORK/d.yaml"
 rc=0
 timeout 120 "$BIN/logguardd" --config "$WORK/d.yaml" >"$WORK/out.txt" 2>"$WORK/err.txt" || rc=$?

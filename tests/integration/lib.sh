@@ -187,7 +187,7 @@ records() { "$BIN/logguard" tail --brokers "$BROKERS" --topic anomalies --idle-m
 wait_drained() {
   local end=$((SECONDS + $1)) last=-1 same=0 v lag
   while ((SECONDS < end)); do
-    lag=$(metric "$METRICS_PORT" logguard_consumer_lag_count)
+    lag=$(metric "$METRICS_PORT" logguard_consumer_lag_messages)
     v=$(metric "$METRICS_PORT" logguard_records_total)
     if [[ -n "$lag" && "$lag" == 0 && -n "$v" && "$v" != 0 ]]; then return 0; fi
     if [[ -n "$v" && "$v" == "$last" ]]; then ((++same >= 15)) && return 0; else same=0; fi

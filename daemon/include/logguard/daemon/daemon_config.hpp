@@ -17,6 +17,8 @@ struct DaemonConfig {
   std::string sink_path;                    // sink.path (file; appended)
   std::string state_dir;                    // state.dir: checkpoints; empty = none
   std::int64_t checkpoint_interval_ms = 10000;  // state.checkpoint_interval_ms
+  bool flush_at_shutdown = true;            // state.flush_at_shutdown: false = open sessions stay in
+                                            // the final checkpoint and continue after a restart
   std::int64_t shutdown_timeout_ms = 30000;     // SIGTERM: finish, flush and commit within this
   // Set by the loader: the pipeline.window keys absent from the file (the daemon then takes
   // the chunk length from the bundle: length = 4 W, stride = length - W).

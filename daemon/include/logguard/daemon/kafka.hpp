@@ -84,6 +84,12 @@ class KafkaSource : public Source {
   bool paused() const noexcept;
   /// Non-fatal errors reported by librdkafka (informational; counted).
   std::uint64_t transient_errors() const noexcept;
+  /// Brokers connected (state UP) per the last statistics (every second, served by poll());
+  /// 0 after "all brokers down"; -1 before the first statistics. Any thread.
+  int brokers_up() const noexcept;
+  /// Messages behind the partitions' high watermarks, summed over the partitions being
+  /// fetched (librdkafka's consumer_lag); -1 = not known yet. Any thread.
+  std::int64_t consumer_lag() const noexcept;
   /// Leaves the group after committing stored offsets. Idempotent.
   void close();
 
@@ -106,6 +112,8 @@ class KafkaSink : public Sink {
   std::size_t flush(std::chrono::milliseconds timeout) override;
   /// Non-empty once librdkafka raised a fatal error (the sink cannot continue).
   std::string fatal_error() const;
+  /// Brokers connected per the last statistics (served by poll()); -1 = not known yet.
+  int brokers_up() const noexcept;
   /// Start-up check: the output topic exists (its partition count), or why not.
   core::Expected<int> check_topic(std::chrono::milliseconds timeout);
   std::uint64_t transient_errors() const noexcept;

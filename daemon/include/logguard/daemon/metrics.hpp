@@ -7,6 +7,7 @@
 // that would carry per-session or per-line values are refused.
 #include <atomic>
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -83,8 +84,10 @@ class HttpServer {
     std::function<std::string()> metrics;
     std::function<bool()> ready;
   };
-  /// `port` 0 picks a free port (see port()).
-  HttpServer(const std::string& address, std::uint16_t port, Handlers handlers);
+  /// `port` 0 picks a free port (see port()). A client gets `connection_timeout` to send its
+  /// request head and read the answer, then it is disconnected; at most 64 at a time.
+  HttpServer(const std::string& address, std::uint16_t port, Handlers handlers,
+             std::chrono::milliseconds connection_timeout = std::chrono::milliseconds(5000));
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

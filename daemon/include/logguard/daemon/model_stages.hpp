@@ -1,7 +1,9 @@
 #pragma once
 // The daemon's model stages: a reloadable model bundle (ModelHolder), the Mapper that turns a
 // raw line into a bundle template id (BundleMapper: Drain, then the bundle vocabulary by
-// normalized template text) and the Scorer adapter over models::Scorer (BundleScorer).
+// normalized template text, else -- when the bundle has a template encoder -- by cosine
+// similarity, as `logguard detect` maps) and the Scorer adapter over models::Scorer
+// (BundleScorer).
 //
 // Offline equivalence. `logguard detect` scores a session as the sequence
 // [start] + events + [end] cut into model windows (MSMASS: W events, starts 0, s, 2s, ... and a
@@ -27,6 +29,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "logguard/core/error.hpp"
@@ -35,6 +38,7 @@
 #include "logguard/daemon/stages.hpp"
 #include "logguard/models/config.hpp"
 #include "logguard/models/scorer.hpp"
+#include "logguard/models/template_mapper.hpp"
 
 namespace logguard::daemon {
 
@@ -55,6 +59,12 @@ struct LoadedModel {
   ModelShape shape;
   std::unordered_map<std::string, core::TemplateId> by_text;    // normalized text -> bundle id
   std::unordered_map<core::TemplateId, std::string> text;       // bundle id -> text
+  // Bundles with a template encoder (format v2): the semantic mapper (normal templates of
+  // the encoder's index, S) and the ids it indexes. Null without an encoder. A reload builds
+  // a new one, so its embedding cache starts empty. Non-const only for its (thread-safe)
+  // embedding cache: BundleMapper forgets a changed template's old text.
+  std::shared_ptr<models::TemplateMapper> semantic;
+  std::unordered_set<core::TemplateId> semantic_ids;
 };
 
 /// Loads a bundle directory and reloads it on demand (SIGHUP). Lifecycle: the constructor
@@ -91,11 +101,20 @@ struct MapperStats {
   std::atomic<std::uint64_t> events_known{0};       // mapped to a bundle template
   std::atomic<std::uint64_t> events_unknown{0};     // no bundle template matches
   std::atomic<std::uint64_t> templates_known{0};    // parser templates currently mapped
+  std::atomic<std::uint64_t> templates_encoded{0};  // parser templates run through the encoder
+  std::atomic<std::uint64_t> encoder_nanoseconds{0};  // time spent encoding them
 };
 
 /// Raw line -> bundle template id (0 = unknown, as `logguard detect` maps unmatched templates).
 /// The parser's template -> bundle id map is cached per parser id and recomputed when the
-/// template is created or changes, and after a model reload.
+/// template is created or changes, and after a model reload. A template whose normalized
+/// text is a bundle template the encoder indexes takes that id (its cosine to itself is 1,
+/// so the encoder would choose it too); any other template, when the bundle has an encoder,
+/// is encoded once and mapped by models::TemplateMapper (cos >= S -> that normal template,
+/// else unknown; an abnormal match is unknown too) -- the decision `logguard detect` makes.
+/// Encodings are cached by template text (in the loaded model's TemplateMapper); a changed
+/// template's old text is forgotten. Only new/changed templates cost an encoding (counted in
+/// MapperStats::templates_encoded); map() never throws (an encoder failure maps to unknown).
 class BundleMapper {
  public:
   BundleMapper(core::LineParser parser, std::shared_ptr<ModelHolder> model);
@@ -104,6 +123,8 @@ class BundleMapper {
   core::LineParser& parser() noexcept { return parser_; }
   /// Replaces the parser (checkpoint restore); clears the cache.
   void set_parser(core::LineParser parser);
+  /// Called with the seconds of each template encoding (consumer thread); optional.
+  std::function<void(double)> on_encoded;
 
  private:
   core::TemplateId lookup(core::TemplateId parser_id, std::string_view text);
@@ -111,7 +132,8 @@ class BundleMapper {
   std::shared_ptr<ModelHolder> model_;
   std::uint64_t generation_ = 0;
   std::shared_ptr<const LoadedModel> cached_model_;
-  std::vector<std::uint32_t> cache_;  // parser id -> bundle id + 1 (0 = not computed)
+  std::vector<std::uint32_t> cache_;          // parser id -> bundle id + 1 (0 = not computed)
+  std::vector<std::string> encoded_text_;     // parser id -> text last sent to the encoder
   MapperStats stats_;
 };
 

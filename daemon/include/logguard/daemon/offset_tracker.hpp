@@ -74,6 +74,8 @@ class InOrderReleaser {
   void complete(Ticket ticket);
   /// Windows registered and not yet released.
   std::size_t waiting() const noexcept { return entries_.size(); }
+  /// Windows released so far (every window before this count is done).
+  Ticket drained() const noexcept { return first_ticket_; }
 
  private:
   void drain();

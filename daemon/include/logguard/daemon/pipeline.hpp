@@ -10,6 +10,15 @@
 // The consumer thread also runs the time-driven work every tick_ms: Windower::tick (idle
 // sessions) and storing committable offsets (Source::store_offsets).
 //
+// Offsets. Without checkpoints, the stored offset of a partition is the OffsetTracker's:
+// every line below it is scored and delivered. With checkpoints (enable_checkpoints), every
+// interval_ms the consumer thread waits until every window it handed over is delivered
+// (a quiescent point), passes the open state (windower + per-partition positions) to the
+// checkpoint writer and, once that succeeded, stores the positions: every line below them is
+// either delivered or in the checkpoint. A restarted pipeline restores the checkpoint and
+// continues exactly where it was taken. Records below a partition's position (re-delivered
+// after a restart or a rebalance) are skipped and counted, in both modes.
+//
 // Lifecycle: construct with references to stages that outlive it, run() once. run() returns
 // when the source ends or `stop` is set (open sessions are then flushed, scored and
 // delivered), or with an error when a stage fails fatally (nothing after the failure is
@@ -40,6 +49,14 @@ struct PipelineConfig {
   void validate() const;
 };
 
+/// The open state a checkpoint holds (besides the parser, which the writer adds).
+struct PipelineCheckpoint {
+  std::vector<SourcePosition> positions;  // per partition: the next offset to process
+  WindowerState windows;
+};
+/// Writes a checkpoint durably (consumer thread); returns the bytes written or why not.
+using CheckpointWriter = std::function<core::Expected<std::uint64_t>(const PipelineCheckpoint&)>;
+
 /// Record -> template id (Drain parse + the encoder's vocabulary). Consumer thread only.
 using Mapper = std::function<core::TemplateId(const Record&)>;
 
@@ -53,6 +70,11 @@ struct PipelineStats {
   std::atomic<std::uint64_t> dropped_windows{0};  // drop_oldest evictions
   std::atomic<std::uint64_t> pauses{0};           // times the source was paused
   std::atomic<std::uint64_t> offset_stores{0};
+  std::atomic<std::uint64_t> redelivered{0};      // records below the partition's position, skipped
+  std::atomic<std::uint64_t> checkpoints{0};
+  std::atomic<std::uint64_t> checkpoint_failures{0};  // writer failed or no quiescent point in time
+  std::atomic<std::uint64_t> checkpoint_bytes{0};     // size of the last checkpoint
+  std::atomic<std::int64_t> checkpoint_ms{0};         // wall-clock ms since epoch of the last one
   // Sampled by the consumer thread every tick_ms.
   std::atomic<std::uint64_t> sessions_open{0};
   std::atomic<std::uint64_t> sessions_evicted{0};
@@ -74,6 +96,13 @@ class Pipeline {
   /// Called on the sink thread when an anomaly record was delivered, with the timestamp
   /// (ms since epoch) of the window's last event. Set before run().
   void on_delivered(std::function<void(std::int64_t last_event_ms)> f);
+  /// Checkpoints every `interval_ms` through `writer` (see the top of this file); at the end
+  /// of run() a last checkpoint follows the final flush (`flush_at_stop`) or replaces it
+  /// (open sessions stay open across the restart). Call before run().
+  void enable_checkpoints(std::int64_t interval_ms, CheckpointWriter writer, bool flush_at_stop = true);
+  /// Continues from a checkpoint (before run()): restores the open sessions and skips records
+  /// below its positions.
+  void restore(PipelineCheckpoint checkpoint);
   /// The windower's counters; valid after run() returned.
   WindowerStats windower_stats() const;
   /// Records still held (not yet done) by the offset tracker.

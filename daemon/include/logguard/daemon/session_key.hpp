@@ -24,6 +24,9 @@ class SessionKeyExtractor {
   /// Replaces `keys` with the keys of `r` (views into r.line / r.key). Count and time
   /// windows have no keys: `keys` is left empty.
   void extract(const Record& r, std::vector<std::string_view>& keys) const;
+  /// The same for a line and message key held elsewhere (e.g. after the record's line was
+  /// moved into an Event): `keys` are views into `line` / `message_key`.
+  void extract(std::string_view line, std::string_view message_key, std::vector<std::string_view>& keys) const;
 
  private:
   struct Impl;

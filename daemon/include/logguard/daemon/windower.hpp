@@ -62,6 +62,26 @@ struct WindowerStats {
   std::uint64_t sessions_evicted = 0;
 };
 
+/// A Windower's open state, for checkpoints: plain data, `idle_ms` relative to the moment
+/// it was taken (the windower's clock is monotonic, not comparable across processes).
+struct WindowerState {
+  struct Session {
+    std::string key;
+    std::vector<Event> events;
+    std::size_t unscored = 0;
+    std::uint64_t next_sequence = 0;
+    std::int64_t idle_ms = 0;  // time since its last event
+  };
+  std::vector<Session> sessions;  // least recently active first (session/count mode)
+  // time mode
+  std::vector<Event> stream;
+  std::size_t stream_unscored = 0;
+  std::uint64_t stream_sequence = 0;
+  std::int64_t window_start = 0;
+  bool window_open = false;
+  std::int64_t stream_idle_ms = 0;
+};
+
 class Windower {
  public:
   explicit Windower(WindowConfig config);  // validates; throws ConfigError
@@ -74,10 +94,24 @@ class Windower {
   /// release it (0: it belongs to no window and is done at once).
   std::size_t add(const Event& e, std::span<const std::string_view> keys, std::int64_t now_ms,
                   std::vector<Window>& out);
+  /// As above, but takes the event over (moved into the last session it joins). `keys` may
+  /// point into e.line: the move is the last step that can touch the line, and no key is
+  /// read after it.
+  std::size_t add(Event&& e, std::span<const std::string_view> keys, std::int64_t now_ms,
+                  std::vector<Window>& out);
   /// Closes sessions idle for idle_timeout_ms at `now_ms`.
   void tick(std::int64_t now_ms, std::vector<Window>& out);
+  /// When the next session (or the time stream) becomes idle, if any: tick() at or after
+  /// this moment closes it. -1 when nothing can become idle.
+  std::int64_t next_idle_ms() const noexcept;
   /// Closes everything (shutdown).
   void flush(std::vector<Window>& out);
+
+  /// A copy of the open state at `now_ms` (checkpoints).
+  WindowerState state(std::int64_t now_ms) const;
+  /// Replaces the open state with `s` (checkpoint restore; the windower must be empty).
+  /// Sessions keep their keys, sequences and idle times as of when the state was taken.
+  void restore(WindowerState s, std::int64_t now_ms);
 
   std::size_t open_sessions() const noexcept { return sessions_.size(); }
   /// Events held in open sessions / the time stream.
@@ -87,7 +121,11 @@ class Windower {
 
  private:
   struct Session;
-  using Map = std::unordered_map<std::string, Session>;
+  struct KeyHash {  // heterogeneous: find(string_view) without a std::string temporary
+    using is_transparent = void;
+    std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+  };
+  using Map = std::unordered_map<std::string, Session, KeyHash, std::equal_to<>>;
   using Node = Map::value_type;
   struct Session {
     std::vector<Event> events;
@@ -97,7 +135,10 @@ class Windower {
     std::list<Node*>::iterator lru;  // position in lru_ (front = least recently active)
   };
 
-  void add_to_session(const Event& e, std::string_view key, std::int64_t now_ms, std::vector<Window>& out);
+  template <class E>
+  void add_to_session(E&& e, std::string_view key, std::int64_t now_ms, std::vector<Window>& out);
+  template <class E>
+  std::size_t add_impl(E&& e, std::span<const std::string_view> keys, std::int64_t now_ms, std::vector<Window>& out);
   void close_session(Map::iterator it, CloseReason reason, std::vector<Window>& out);
   void add_timed(const Event& e, std::int64_t now_ms, std::vector<Window>& out);
   void emit_time_windows_before(std::int64_t ts, std::vector<Window>& out);

@@ -1,0 +1,49 @@
+#pragma once
+// The daemon's checkpoint file: the parser state, the pipeline's open state (sessions and
+// per-partition positions) and what is needed to reuse them with another model bundle.
+// Format: docs/checkpoint-format.md (versioned, little-endian, checksummed).
+//
+// write_checkpoint() replaces `<dir>/checkpoint.lgc` atomically (temporary file, fsync,
+// rename, fsync of the directory), so a crash leaves either the old or the new checkpoint.
+// read_checkpoint() returns nullopt when there is none and throws core::LoadError naming the
+// file when it is corrupt, truncated or of another format version.
+// Thread-safety: free functions without shared state.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "logguard/core/error.hpp"
+#include "logguard/daemon/pipeline.hpp"
+
+namespace logguard::daemon {
+
+/// Everything but the pipeline's open state.
+struct CheckpointMeta {
+  std::string model_version;   // the bundle whose template ids the events carry
+  std::string window_mode;     // "session" / "count" / "time": restore refuses another mode
+  std::int64_t created_ms = 0; // wall clock, informational
+  std::string parser_snapshot; // core::LineParser::save() bytes
+  /// Text of every bundle template id the events use, to re-map them when the bundle changed.
+  std::vector<std::pair<std::uint32_t, std::string>> templates;
+};
+
+struct CheckpointFile {
+  CheckpointMeta meta;
+  PipelineCheckpoint pipeline;
+};
+
+/// The checkpoint's path inside a state directory.
+std::string checkpoint_path(const std::string& dir);
+/// Serializes (exposed for tests and size estimates).
+std::string encode_checkpoint(const CheckpointMeta& m, const PipelineCheckpoint& p);
+/// Parses; throws core::LoadError("<source>: ...") on any defect.
+CheckpointFile decode_checkpoint(const std::string& bytes, const std::string& source);
+/// Writes atomically; returns the bytes written or the reason (with the path) it failed.
+core::Expected<std::uint64_t> write_checkpoint(const std::string& dir, const CheckpointMeta& m,
+                                               const PipelineCheckpoint& p);
+/// Reads `<dir>/checkpoint.lgc` if present.
+std::optional<CheckpointFile> read_checkpoint(const std::string& dir);
+
+}  // namespace logguard::daemon

@@ -1,0 +1,285 @@
+#include "logguard/daemon/checkpoint.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+
+namespace logguard::daemon {
+namespace {
+
+constexpr char kMagic[8] = {'L', 'G', 'C', 'K', 'P', 'T', '\r', '\n'};
+constexpr std::uint32_t kVersion = 1;
+constexpr const char* kFileName = "checkpoint.lgc";
+
+std::uint64_t fnv1a(const char* p, std::size_t n) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(p[i]);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+class Writer {
+ public:
+  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u32(std::uint32_t v) { fixed(v); }
+  void u64(std::uint64_t v) { fixed(v); }
+  void i64(std::int64_t v) { fixed(static_cast<std::uint64_t>(v)); }
+  void str(std::string_view s) {
+    u64(s.size());
+    out_.append(s);
+  }
+  std::string& bytes() { return out_; }
+
+ private:
+  template <class T>
+  void fixed(T v) {
+    for (std::size_t i = 0; i < sizeof(T); ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+  std::string out_;
+};
+
+class Reader {
+ public:
+  Reader(std::string_view in, const std::string& source) : in_(in), source_(source) {}
+  std::uint8_t u8() { return static_cast<std::uint8_t>(take(1)[0]); }
+  std::uint32_t u32() { return fixed<std::uint32_t>(); }
+  std::uint64_t u64() { return fixed<std::uint64_t>(); }
+  std::int64_t i64() { return static_cast<std::int64_t>(fixed<std::uint64_t>()); }
+  std::string str() {
+    const std::uint64_t n = u64();
+    if (n > in_.size() - pos_) fail("string length " + std::to_string(n) + " runs past the end");
+    return std::string(take(n));
+  }
+  /// A count of items of at least `min_item_bytes` each, checked against what is left.
+  std::size_t count(std::size_t min_item_bytes) {
+    const std::uint64_t n = u64();
+    if (min_item_bytes > 0 && n > (in_.size() - pos_) / min_item_bytes) fail("count " + std::to_string(n) + " runs past the end");
+    return static_cast<std::size_t>(n);
+  }
+  bool done() const { return pos_ == in_.size(); }
+  [[noreturn]] void fail(const std::string& why) const {
+    throw core::LoadError(source_ + ": corrupt checkpoint at byte " + std::to_string(pos_) + ": " + why);
+  }
+
+ private:
+  std::string_view take(std::size_t n) {
+    if (n > in_.size() - pos_) fail("truncated");
+    auto v = in_.substr(pos_, n);
+    pos_ += n;
+    return v;
+  }
+  template <class T>
+  T fixed() {
+    auto b = take(sizeof(T));
+    T v = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i) v |= static_cast<T>(static_cast<unsigned char>(b[i])) << (8 * i);
+    return v;
+  }
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  const std::string& source_;
+};
+
+// Events reference topics by index into one table.
+struct TopicTable {
+  std::map<std::string, std::uint32_t> index;
+  std::vector<std::string> names;
+  std::uint32_t of(const std::string& t) {
+    auto [it, fresh] = index.try_emplace(t, static_cast<std::uint32_t>(names.size()));
+    if (fresh) names.push_back(t);
+    return it->second;
+  }
+};
+
+void collect_topics(const PipelineCheckpoint& p, TopicTable& t) {
+  for (const auto& pos : p.positions) t.of(pos.tp.topic);
+  for (const auto& s : p.windows.sessions)
+    for (const auto& e : s.events) t.of(e.pos.tp.topic);
+  for (const auto& e : p.windows.stream) t.of(e.pos.tp.topic);
+}
+
+void put_events(Writer& w, TopicTable& t, const std::vector<Event>& events) {
+  w.u64(events.size());
+  for (const auto& e : events) {
+    w.u32(e.template_id);
+    w.u32(t.of(e.pos.tp.topic));
+    w.u32(static_cast<std::uint32_t>(e.pos.tp.partition));
+    w.i64(e.pos.offset);
+    w.i64(e.timestamp_ms);
+    w.str(e.line);
+  }
+}
+
+std::vector<Event> get_events(Reader& r, const std::vector<std::string>& topics) {
+  std::vector<Event> out(r.count(36));
+  for (auto& e : out) {
+    e.template_id = r.u32();
+    const std::uint32_t topic = r.u32();
+    if (topic >= topics.size()) r.fail("topic index " + std::to_string(topic) + " out of range");
+    e.pos.tp.topic = topics[topic];
+    e.pos.tp.partition = static_cast<std::int32_t>(r.u32());
+    e.pos.offset = r.i64();
+    e.timestamp_ms = r.i64();
+    e.line = r.str();
+  }
+  return out;
+}
+
+std::string io_error(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+std::string checkpoint_path(const std::string& dir) { return dir + "/" + kFileName; }
+
+std::string encode_checkpoint(const CheckpointMeta& m, const PipelineCheckpoint& p) {
+  Writer w;
+  w.bytes().append(kMagic, sizeof kMagic);
+  w.u32(kVersion);
+  w.str(m.model_version);
+  w.str(m.window_mode);
+  w.i64(m.created_ms);
+  w.str(m.parser_snapshot);
+  w.u64(m.templates.size());
+  for (const auto& [id, text] : m.templates) {
+    w.u32(id);
+    w.str(text);
+  }
+  TopicTable topics;
+  collect_topics(p, topics);
+  w.u64(topics.names.size());
+  for (const auto& t : topics.names) w.str(t);
+  w.u64(p.positions.size());
+  for (const auto& pos : p.positions) {
+    w.u32(topics.of(pos.tp.topic));
+    w.u32(static_cast<std::uint32_t>(pos.tp.partition));
+    w.i64(pos.offset);
+  }
+  const auto& win = p.windows;
+  w.u64(win.sessions.size());
+  for (const auto& s : win.sessions) {
+    w.str(s.key);
+    w.u64(s.unscored);
+    w.u64(s.next_sequence);
+    w.i64(s.idle_ms);
+    put_events(w, topics, s.events);
+  }
+  w.u8(win.window_open ? 1 : 0);
+  w.i64(win.window_start);
+  w.u64(win.stream_unscored);
+  w.u64(win.stream_sequence);
+  w.i64(win.stream_idle_ms);
+  put_events(w, topics, win.stream);
+  const std::uint64_t sum = fnv1a(w.bytes().data(), w.bytes().size());
+  w.u64(sum);
+  return std::move(w.bytes());
+}
+
+CheckpointFile decode_checkpoint(const std::string& bytes, const std::string& source) {
+  if (bytes.size() < sizeof kMagic + 4 + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    throw core::LoadError(source + ": not a logguard checkpoint (bad magic)");
+  const std::size_t body = bytes.size() - 8;
+  std::uint64_t stored = 0;
+  for (std::size_t i = 0; i < 8; ++i) stored |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[body + i])) << (8 * i);
+  Reader r(std::string_view(bytes).substr(0, body), source);
+  std::string magic(sizeof kMagic, '\0');
+  for (auto& ch : magic) ch = static_cast<char>(r.u8());
+  const std::uint32_t version = r.u32();
+  if (version != kVersion)
+    throw core::LoadError(source + ": checkpoint format version " + std::to_string(version) + " (this build reads " +
+                          std::to_string(kVersion) + ")");
+  if (fnv1a(bytes.data(), body) != stored) throw core::LoadError(source + ": corrupt checkpoint (checksum mismatch)");
+  CheckpointFile c;
+  c.meta.model_version = r.str();
+  c.meta.window_mode = r.str();
+  c.meta.created_ms = r.i64();
+  c.meta.parser_snapshot = r.str();
+  c.meta.templates.resize(r.count(12));
+  for (auto& [id, text] : c.meta.templates) {
+    id = r.u32();
+    text = r.str();
+  }
+  std::vector<std::string> topics(r.count(8));
+  for (auto& t : topics) t = r.str();
+  c.pipeline.positions.resize(r.count(16));
+  for (auto& p : c.pipeline.positions) {
+    const std::uint32_t t = r.u32();
+    if (t >= topics.size()) r.fail("topic index out of range");
+    p.tp.topic = topics[t];
+    p.tp.partition = static_cast<std::int32_t>(r.u32());
+    p.offset = r.i64();
+  }
+  auto& win = c.pipeline.windows;
+  win.sessions.resize(r.count(40));
+  for (auto& s : win.sessions) {
+    s.key = r.str();
+    s.unscored = r.u64();
+    s.next_sequence = r.u64();
+    s.idle_ms = r.i64();
+    s.events = get_events(r, topics);
+  }
+  win.window_open = r.u8() != 0;
+  win.window_start = r.i64();
+  win.stream_unscored = r.u64();
+  win.stream_sequence = r.u64();
+  win.stream_idle_ms = r.i64();
+  win.stream = get_events(r, topics);
+  if (!r.done()) r.fail("trailing bytes");
+  return c;
+}
+
+core::Expected<std::uint64_t> write_checkpoint(const std::string& dir, const CheckpointMeta& m,
+                                               const PipelineCheckpoint& p) {
+  const std::string bytes = encode_checkpoint(m, p);
+  const std::string path = checkpoint_path(dir);
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return core::Error{io_error("cannot create", tmp)};
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      auto e = io_error("cannot write", tmp);
+      ::close(fd);
+      return core::Error{e};
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    auto e = io_error("cannot fsync", tmp);
+    ::close(fd);
+    return core::Error{e};
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return core::Error{io_error("cannot rename to", path)};
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return static_cast<std::uint64_t>(bytes.size());
+}
+
+std::optional<CheckpointFile> read_checkpoint(const std::string& dir) {
+  const std::string path = checkpoint_path(dir);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw core::LoadError(io_error("cannot open", path));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw core::LoadError(io_error("cannot read", path));
+  return decode_checkpoint(bytes, path);
+}
+
+}  // namespace logguard::daemon
