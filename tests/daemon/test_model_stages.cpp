@@ -3,6 +3,8 @@
 // encoder as `logguard detect` does (model_stages.hpp).
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -137,7 +139,9 @@ const std::vector<std::string> kEncAbnormal = {"Exception in receiveBlock for bl
 
 // A tiny MSMASS bundle over kEncNormal (ids 1..4) with a fine-tuned from-scratch encoder and S.
 std::string tiny_encoder_bundle(double threshold) {
-  const auto dir = (fs::temp_directory_path() / "logguard_model_stages_encoder_bundle").string();
+  // Per process: CTest runs test cases as parallel processes, each building its own bundle.
+  const auto dir =
+      (fs::temp_directory_path() / ("logguard_model_stages_encoder_bundle-" + std::to_string(::getpid()))).string();
   fs::remove_all(dir);
   models::TrainConfig tc;
   tc.msmass.window = 4;
