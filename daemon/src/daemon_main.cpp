@@ -31,6 +31,7 @@
 #include <thread>
 
 #include "logguard/core/error.hpp"
+#include "logguard/core/sequences.hpp"
 #include "logguard/daemon/checkpoint.hpp"
 #include "logguard/daemon/cli.hpp"
 #include "logguard/daemon/config_loader.hpp"
@@ -148,13 +149,11 @@ class StateKeeper {
     const auto model = model_->current();
     std::size_t events = 0, remapped = 0, lost = 0;
     if (file->meta.model_version != model->version) {
-      // Another bundle: carry the events' templates over by text.
-      std::unordered_map<std::string, core::TemplateId> by_text;
-      for (const auto& [id, text] : model->text) by_text.emplace(text, id);
+      // Another bundle: carry the events' templates over by text (the bundle's own index).
       std::unordered_map<std::uint32_t, core::TemplateId> remap;
       for (const auto& [id, text] : file->meta.templates) {
-        auto it = by_text.find(text);
-        remap[id] = it == by_text.end() ? 0 : it->second;
+        auto it = model->by_text.find(core::normalize_template_text(text));
+        remap[id] = it == model->by_text.end() ? 0 : it->second;
       }
       auto apply = [&](std::vector<Event>& v) {
         for (auto& e : v) {

@@ -177,13 +177,21 @@ struct Pipeline::Impl {
       if (!failed) std::fprintf(stderr, "logguardd: checkpoint postponed: windows still in flight after 5 s\n");
       return false;
     }
-    PipelineCheckpoint c{position_list(), windower.state(now_ms())};
-    auto bytes = checkpoint_writer(c);
-    if (!bytes) {
+    auto written = write_checkpoint();
+    if (!written) {
       ++stats.checkpoint_failures;
-      std::fprintf(stderr, "logguardd: checkpoint failed: %s\n", bytes.error().message.c_str());
+      std::fprintf(stderr, "logguardd: checkpoint failed: %s\n", written.error().message.c_str());
       return false;
     }
+    return true;
+  }
+
+  // Writes the open state and, once it is durable, stores its positions. Only at a quiescent
+  // point (every window handed over is delivered).
+  core::Expected<std::uint64_t> write_checkpoint() {
+    PipelineCheckpoint c{position_list(), windower.state(now_ms())};
+    auto bytes = checkpoint_writer(c);
+    if (!bytes) return bytes;
     if (!c.positions.empty()) {
       source.store_offsets(c.positions);
       ++stats.offset_stores;
@@ -191,7 +199,7 @@ struct Pipeline::Impl {
     ++stats.checkpoints;
     stats.checkpoint_bytes = *bytes;
     stats.checkpoint_ms = wall_ms();
-    return true;
+    return bytes;
   }
 
   void consume(const std::atomic<bool>& stop) {
@@ -249,7 +257,6 @@ struct Pipeline::Impl {
       if (const std::int64_t idle_at = windower.next_idle_ms(); idle_at >= 0 && now >= idle_at)
         windower.tick(now, pending);
       if (now - last_tick >= config.tick_ms) {
-        windower.tick(now, pending);
         store_offsets();
         stats.sessions_open = windower.open_sessions();
         stats.sessions_evicted = windower.stats().sessions_evicted;
@@ -407,13 +414,8 @@ core::Expected<bool> Pipeline::run(const std::atomic<bool>& stop) {
   if (p.checkpoint_interval_ms > 0) {
     if (!p.final_checkpoint_taken) {
       // Everything was flushed and delivered: the checkpoint holds the parser and positions.
-      PipelineCheckpoint c{p.position_list(), p.windower.state(now_ms())};
-      auto bytes = p.checkpoint_writer(c);
-      if (!bytes) return core::Error{"checkpoint at shutdown: " + bytes.error().message};
-      ++p.stats.checkpoints;
-      p.stats.checkpoint_bytes = *bytes;
-      p.stats.checkpoint_ms = wall_ms();
-      if (!c.positions.empty()) p.source.store_offsets(c.positions);
+      auto written = p.write_checkpoint();
+      if (!written) return core::Error{"checkpoint at shutdown: " + written.error().message};
     }
     return true;
   }
