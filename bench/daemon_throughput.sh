@@ -129,8 +129,8 @@ skip=$("$BIN/logguard" tail --brokers "$BROKERS" --topic anomalies --idle-ms 200
 "$BIN/logguard" tail --brokers "$BROKERS" --topic anomalies --format json >"$WORK/c-records.jsonl" &
 T=$!; PIDS+=($T)
 log "C/D: replaying at $rate lines/s for ${SOAK}s"
-"$BIN/logguard" replay --brokers "$BROKERS" --topic logs-live --input "$DATA" --loop 0 --rate "$rate" \
-  --key-pattern 'blk_-?\d+' -q &
+"$BIN/logguard" replay --brokers "$BROKERS" --topic logs-live --input "$DATA" --loop 0 --fresh-keys \
+  --rate "$rate" --key-pattern 'blk_-?\d+' -q &
 R=$!; PIDS+=($R)
 : >"$WORK/rss.txt"
 for ((s = 0; s < SOAK; s += 5)); do

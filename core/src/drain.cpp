@@ -154,6 +154,17 @@ std::uint32_t Drain::best_in_leaf(std::uint32_t leaf, const std::vector<Token>& 
   const std::size_t need_n = needed_matches(n);
   std::uint32_t best = kNil;
   std::size_t best_m = 0, best_k = 0, best_w = 0;
+  // An instance of a pinned template wins over every unpinned candidate; among pinned ones
+  // the most constants, then the most matched positions, then leaf order.
+  std::uint32_t pinned = kNil;
+  std::size_t pinned_k = 0, pinned_m = 0;
+  auto consider_pinned = [&](std::uint32_t s, std::size_t k, std::size_t m) {
+    if (pinned == kNil || k > pinned_k || (k == pinned_k && m > pinned_m)) {
+      pinned = s;
+      pinned_k = k;
+      pinned_m = m;
+    }
+  };
   for (const std::uint32_t s : nodes[leaf].clusters) {
     const Cluster& c = slots[s];
     if (c.tokens.size() != n) continue;
@@ -167,12 +178,16 @@ std::uint32_t Drain::best_in_leaf(std::uint32_t leaf, const std::vector<Token>& 
         if (t[i] == toks[i].hash) {
           ++m;
           k += t[i] != kWild;
-        } else if (++miss > allowed) {
+        } else if (++miss > allowed || (c.pinned && t[i] != kWild)) {
           rejected = true;
           break;
         }
       }
       if (rejected) continue;
+      if (c.pinned) {
+        consider_pinned(s, k, m);
+        continue;
+      }
       if (best == kNil || m > best_m || (m == best_m && k > best_k)) {
         best = s;
         best_m = m;
@@ -188,19 +203,23 @@ std::uint32_t Drain::best_in_leaf(std::uint32_t leaf, const std::vector<Token>& 
       if (t[i] == kWild) continue;
       if (t[i] == toks[i].hash) {
         ++k;
-      } else if (++miss > allowed) {
+      } else if (++miss > allowed || c.pinned) {
         rejected = true;
         break;
       }
     }
     if (rejected) continue;
+    if (c.pinned) {
+      consider_pinned(s, k, n - c.wildcards);
+      continue;
+    }
     if (best == kNil || k > best_k || (k == best_k && c.wildcards > best_w)) {
       best = s;
       best_k = k;
       best_w = c.wildcards;
     }
   }
-  return best;
+  return pinned != kNil ? pinned : best;
 }
 
 // Whether `c` passes the threshold for the line (the acceptance test of best_in_leaf).
@@ -213,6 +232,8 @@ bool Drain::qualifies(const Cluster& c, const std::vector<Token>& toks) const no
     if (c.tokens[i] == toks[i].hash) {
       ++m;
       k += c.tokens[i] != kWild;
+    } else if (c.pinned && c.tokens[i] != kWild) {
+      return false;  // a pinned template takes its instances only
     }
   }
   switch (cfg.wildcard_match) {
@@ -354,10 +375,27 @@ Drain::Outcome Drain::add(std::string_view text, const std::vector<Token>& toks,
       return out;
     }
   }
-  if (cfg.max_clusters != 0 && live >= cfg.max_clusters && lru_tail != kNil) {
-    evict(lru_tail);
-    out.evicted = true;
+  if (cfg.max_clusters != 0 && live >= cfg.max_clusters) {
+    const std::uint32_t victim = eviction_victim();
+    if (victim != kNil) {
+      evict(victim);
+      out.evicted = true;
+    }
   }
+  out.slot = create(text, toks, ex);
+  out.change = ChangeKind::created;
+  return out;
+}
+
+// The least recently used cluster that is not pinned (pinned ones are skipped, so a
+// pinned cluster is never evicted), or kNil.
+std::uint32_t Drain::eviction_victim() const noexcept {
+  std::uint32_t s = lru_tail;
+  while (s != kNil && slots[s].pinned) s = slots[s].prev;
+  return s;
+}
+
+std::uint32_t Drain::create(std::string_view text, const std::vector<Token>& toks, std::uint64_t ex) {
   memo.clear();
   const std::uint32_t target = insert_path(text, toks);
   const std::uint32_t s = alloc_slot();
@@ -366,6 +404,7 @@ Drain::Outcome Drain::add(std::string_view text, const std::vector<Token>& toks,
   c.leaf = target;
   c.size = 1;
   c.exact = ex;
+  c.pinned = false;
   c.tokens.resize(toks.size());
   c.text.clear();
   c.wildcards = 0;
@@ -381,9 +420,26 @@ Drain::Outcome Drain::add(std::string_view text, const std::vector<Token>& toks,
   lru_push_front(s);
   by_id.emplace(c.id, s);
   ++live;
-  out.slot = s;
-  out.change = ChangeKind::created;
-  return out;
+  return s;
+}
+
+std::pair<std::uint32_t, bool> Drain::pin(std::string_view text, const std::vector<Token>& toks, std::uint64_t ex) {
+  std::uint32_t s = kNil;
+  const std::uint32_t leaf = search_leaf(toks);
+  if (leaf != kNil) {
+    const std::uint32_t e = exact.find(leaf, ex);
+    if (e != FlatMap::kNone && same_tokens(slots[e], toks)) s = e;
+  }
+  const bool created = s == kNil;
+  if (created) {
+    s = create(text, toks, ex);
+    slots[s].size = 0;  // no line parsed into it yet
+  }
+  if (!slots[s].pinned) {
+    slots[s].pinned = true;
+    memo.clear();  // earlier scans may have chosen another cluster for its instances
+  }
+  return {s, created};
 }
 
 TemplateId Drain::match(std::string_view text, const std::vector<Token>& toks, std::uint64_t ex) const noexcept {

@@ -8,6 +8,9 @@
 // keyed by (parent node, token hash); templates are compared on 64-bit token hashes.
 // An exact-template index per leaf answers the common case (the masked line equals an
 // existing template) in O(1); otherwise the leaf's candidates are scored.
+// Pinned clusters (the templates a model was trained on) accept only lines that are their
+// instances (every constant equal), win over unpinned candidates, are never generalised and
+// never evicted; a line that differs from one in a constant goes elsewhere.
 // Clusters live in slots (reused after eviction); ids are never reused. An intrusive
 // doubly-linked list keeps LRU order for max_clusters eviction.
 //
@@ -43,6 +46,7 @@ struct Cluster {
   std::uint32_t wildcards = 0;  // number of "<*>" positions
   std::uint64_t size = 0;       // lines assigned so far
   std::uint64_t exact = 0;      // exact_key(tokens)
+  bool pinned = false;          // a known template (LineParser::pin): takes only its instances, never changes
   std::vector<std::uint64_t> tokens;  // token hashes; kWildcard's hash at variable positions
   std::string text;             // tokens joined by single spaces
   std::string shown;            // text in cfg.template_style (empty when the style is drain)
@@ -74,6 +78,10 @@ class Drain {
   /// Assigns the line (masked text + its tokens) to a cluster, creating or generalising one.
   /// `seq_key` is exact_key() of the token hashes.
   Outcome add(std::string_view text, const std::vector<Token>& toks, std::uint64_t seq_key);
+  /// Makes the template (tokens of an already-masked template text, "<*>" as kWild) a pinned
+  /// cluster: an identical existing cluster is pinned in place, else one is created. Returns
+  /// its slot and whether it was created.
+  std::pair<std::uint32_t, bool> pin(std::string_view text, const std::vector<Token>& toks, std::uint64_t seq_key);
   /// Best existing cluster for the line, or kNoTemplate; changes nothing.
   TemplateId match(std::string_view text, const std::vector<Token>& toks, std::uint64_t seq_key) const noexcept;
 
@@ -112,6 +120,8 @@ class Drain {
   std::uint32_t insert_path(std::string_view text, const std::vector<Token>& toks);
   bool exact_accepted(const Cluster& c) const noexcept;
   bool qualifies(const Cluster& c, const std::vector<Token>& toks) const noexcept;
+  std::uint32_t create(std::string_view text, const std::vector<Token>& toks, std::uint64_t seq_key);
+  std::uint32_t eviction_victim() const noexcept;
   std::uint32_t normalized_exact(std::uint32_t leaf, std::string_view text,
                                  const std::vector<Token>& toks) const noexcept;
   std::uint32_t best_in_leaf(std::uint32_t leaf, const std::vector<Token>& toks) const noexcept;

@@ -212,6 +212,16 @@ ParseResult LineParser::parse(std::string_view line) noexcept {
   return r;
 }
 
+TemplateId LineParser::pin(std::string_view template_text) {
+  Impl& m = *impl_;
+  std::vector<detail::Token> toks;
+  const std::uint64_t key = tokenize(template_text, m.delim, m.simple_delims, toks);
+  if (toks.empty()) return kNoTemplate;
+  const auto [slot, created] = m.drain.pin(template_text, toks, key);
+  m.stats.clusters_created += created;
+  return m.drain.slots[slot].id;
+}
+
 TemplateId LineParser::match(std::string_view line) const noexcept {
   thread_local LineScratch s;
   impl_->prepare(line, s);

@@ -43,7 +43,7 @@ int run_detect(const DetectOptions& o) {
   if (!o.input.empty()) {
     if (!man.raw_input) throw core::LoadError(o.model + "/manifest.json: bundle records no parser settings for raw logs");
     in = read_raw_sessions(o.input, man.raw_input->parser, man.raw_input->session_key,
-                           man.raw_input->count_window_lines);
+                           man.raw_input->count_window_lines, man.templates);
   } else {
     if (o.sequences.empty() || o.templates.empty())
       throw core::ConfigError("", "give --sequences and --templates, or --input RAW.log");

@@ -88,6 +88,7 @@ struct ReplayOptions {
   std::uint64_t loop = 1;       // passes over the input, 0 = until interrupted
   std::uint64_t limit = 0;      // stop after this many lines, 0 = no limit
   std::string key_pattern;      // message key = first match (its one capturing group, if any)
+  bool fresh_keys = false;      // passes after the first append "0<pass>" to each line's key
   std::vector<std::string> properties;
   std::int64_t flush_timeout_ms = 60000;
   std::int64_t connect_timeout_ms = 10000;
@@ -96,6 +97,10 @@ struct ReplayOptions {
 };
 
 int run_replay(const ReplayOptions& o) {
+  if (o.fresh_keys && o.key_pattern.empty()) {
+    std::fprintf(stderr, "logguard: replay: --fresh-keys needs --key-pattern\n");
+    return kUsageError;
+  }
   if (o.input == "-" && o.loop != 1) {
     std::fprintf(stderr, "logguard: replay: --loop needs a file (stdin cannot be rewound)\n");
     return kUsageError;
@@ -129,6 +134,7 @@ int run_replay(const ReplayOptions& o) {
       throw core::LoadError("cannot rewind '" + o.input + "': " + std::strerror(errno));
     LineReader reader(in.get(), o.max_line_bytes);
     std::string_view line;
+    std::string rewritten, fresh_key;
     bool cut = false;
     while (reader.next(line, cut)) {
       if (g_interrupted || (o.limit != 0 && lines >= o.limit)) {
@@ -145,6 +151,16 @@ int run_replay(const ReplayOptions& o) {
         if (key_re->Match(input, 0, input.size(), RE2::UNANCHORED, m, group ? 2 : 1)) {
           const re2::StringPiece& k = group ? m[1] : m[0];
           key = std::string_view(k.data(), k.size());
+          if (o.fresh_keys && pass > 0) {
+            // Another pass, other sessions: the key (in the line and as the message key)
+            // gets the suffix "0<pass>", so looping does not extend the first pass's sessions.
+            const std::string suffix = "0" + std::to_string(pass);
+            const std::size_t end = static_cast<std::size_t>(k.data() - line.data()) + k.size();
+            rewritten.assign(line.substr(0, end)).append(suffix).append(line.substr(end));
+            fresh_key.assign(key).append(suffix);
+            line = rewritten;
+            key = fresh_key;
+          }
         }
       }
       if (o.rate > 0) {
@@ -283,6 +299,9 @@ void register_replay(CLI::App& root, Action& action) {
   cmd->add_option("--limit", opts->limit, "stop after this many lines, 0 = no limit")->capture_default_str();
   cmd->add_option("--key-pattern", opts->key_pattern,
                   "message key = the first match in the line (its capturing group, if it has one)");
+  cmd->add_flag("--fresh-keys", opts->fresh_keys,
+                "with --loop: passes after the first append \"0<pass>\" to the key in each line and in the "
+                "message key (new sessions per pass, for soak runs)");
   cmd->add_option("-X,--property", opts->properties, "librdkafka producer property NAME=VALUE (repeatable)");
   cmd->add_option("--connect-timeout-ms", opts->connect_timeout_ms, "wait this long for the topic's metadata")
       ->check(CLI::PositiveNumber)

@@ -229,6 +229,7 @@ void export_daemon_metrics(Metrics& metrics, DaemonMetrics& dm, const BundleMapp
   counter("logguard_templates_created_total", "Parser templates created", m.templates_created);
   counter("logguard_templates_changed_total", "Parser templates whose text changed", m.templates_changed);
   gauge("logguard_known_templates", "Parser templates that map to a bundle template", m.templates_known);
+  gauge("logguard_pinned_templates", "Bundle templates pinned in the parser (never generalised)", m.templates_pinned);
   counter("logguard_events_known_total", "Events mapped to a bundle template", m.events_known);
   counter("logguard_events_unknown_total", "Events whose template matches no bundle template", m.events_unknown);
   counter("logguard_templates_encoded_total", "Parser templates mapped through the bundle's template encoder",

@@ -8,14 +8,17 @@
 
 #include "logguard/core/error.hpp"
 #include "logguard/core/line_parser.hpp"
+#include "logguard/daemon/model_stages.hpp"
 
 namespace logguard::daemon::detail {
 namespace {
 
-SessionInput read_count_windows(const std::string& path, const core::ParserConfig& parser, int n) {
+SessionInput read_count_windows(const std::string& path, const core::ParserConfig& parser, int n,
+                                const std::vector<core::TemplateEntry>& pinned) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw core::LoadError(path + ": cannot open file");
   core::LineParser lp(parser);
+  pin_templates(lp, pinned);
   SessionInput out;
   std::string line;
   const auto un = static_cast<std::size_t>(n);
@@ -36,8 +39,9 @@ SessionInput read_count_windows(const std::string& path, const core::ParserConfi
 }  // namespace
 
 SessionInput read_raw_sessions(const std::string& path, const core::ParserConfig& parser,
-                               const std::string& session_key, int count_window_lines) {
-  if (count_window_lines > 0) return read_count_windows(path, parser, count_window_lines);
+                               const std::string& session_key, int count_window_lines,
+                               const std::vector<core::TemplateEntry>& pinned) {
+  if (count_window_lines > 0) return read_count_windows(path, parser, count_window_lines, pinned);
   if (session_key.empty())
     throw core::ConfigError("model.data.session_key",
                             "needed to read raw logs into sessions (or set model.data.count_window_lines)");
@@ -48,6 +52,7 @@ SessionInput read_raw_sessions(const std::string& path, const core::ParserConfig
   std::ifstream in(path, std::ios::binary);
   if (!in) throw core::LoadError(path + ": cannot open file");
   core::LineParser lp(parser);
+  pin_templates(lp, pinned);
   SessionInput out;
   std::unordered_map<std::string, std::size_t> index;
   std::string line, id;

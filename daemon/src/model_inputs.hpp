@@ -18,8 +18,11 @@ struct SessionInput {
 /// Parses RAW.log line by line; a line joins the session named by the first match of
 /// `session_key` (its group 1 if it has one). With `count_window_lines` N > 0 there is no key:
 /// input lines k*N+1 .. (k+1)*N (1-based, every line counted) form session "lines:<first>-<last>".
+/// `pinned` (detect: the bundle's templates) are pinned in the parser before the first line
+/// (pin_templates), so live lines map onto them as the daemon's parser does.
 /// Throws ConfigError/LoadError naming the problem.
 SessionInput read_raw_sessions(const std::string& path, const core::ParserConfig& parser,
-                               const std::string& session_key, int count_window_lines = 0);
+                               const std::string& session_key, int count_window_lines = 0,
+                               const std::vector<core::TemplateEntry>& pinned = {});
 
 }  // namespace logguard::daemon::detail

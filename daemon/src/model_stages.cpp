@@ -65,11 +65,19 @@ core::Expected<bool> ModelHolder::reload() {
 BundleMapper::BundleMapper(core::LineParser parser, std::shared_ptr<ModelHolder> model)
     : parser_(std::move(parser)), model_(std::move(model)) {}
 
+std::size_t pin_templates(core::LineParser& parser, const std::vector<core::TemplateEntry>& templates) {
+  if (parser.config().drain.template_style != core::TemplateStyle::drain) return 0;
+  std::size_t n = 0;
+  for (const auto& t : templates) n += parser.pin(t.text) != core::kNoTemplate;
+  return n;
+}
+
 void BundleMapper::set_parser(core::LineParser parser) {
   parser_ = std::move(parser);
   cache_.clear();
   encoded_text_.clear();
   stats_.templates_known = 0;
+  generation_ = 0;  // the next map() pins the bundle's templates in the new parser
 }
 
 core::TemplateId BundleMapper::lookup(core::TemplateId parser_id, std::string_view text) {
@@ -108,6 +116,7 @@ core::TemplateId BundleMapper::map(const Record& r) noexcept {
     cache_.clear();
     encoded_text_.clear();  // the new model's mapper has its own (empty) embedding cache
     stats_.templates_known = 0;
+    stats_.templates_pinned = pin_templates(parser_, cached_model_->scorer.manifest().templates);
   }
   ++stats_.lines;
   const auto res = parser_.parse(r.line);

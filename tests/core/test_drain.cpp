@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "logguard/core/line_parser.hpp"
@@ -198,4 +199,89 @@ TEST_CASE("wildcard_match names", "[drain][wildcard][config]") {
   CHECK(m == WildcardMatch::never);
   CHECK(std::string(to_string(WildcardMatch::any)) == "any");
   CHECK_FALSE(wildcard_match_from_name("sometimes", &m));
+}
+
+// ---------------------------------------------------------------- pinned templates
+
+namespace {
+const char* kTerm = "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660 terminating";
+const char* kIntr = "081109 203807 222 INFO dfs.DataNode$PacketResponder: PacketResponder 0 for block blk_-6952295868487656571 Interrupted";
+}  // namespace
+
+TEST_CASE("without pins an abnormal line generalises the normal template (the reason for pins)", "[drain][pin]") {
+  LineParser p(test::hdfs_config());
+  const auto t = p.parse(kTerm);
+  const auto i = p.parse(kIntr);
+  CHECK(i.template_id == t.template_id);
+  CHECK(i.template_text == "PacketResponder <*> for block <*> <*>");
+}
+
+TEST_CASE("a pinned template takes its instances only and never changes", "[drain][pin]") {
+  LineParser p(test::hdfs_config());
+  const TemplateId pinned = p.pin("PacketResponder <*> for block <*> terminating");
+  REQUIRE(pinned != kNoTemplate);
+  CHECK(p.template_text(pinned) == "PacketResponder <*> for block <*> terminating");
+  const auto t = p.parse(kTerm);
+  CHECK(t.template_id == pinned);
+  CHECK(t.change == ChangeKind::none);
+  const auto i = p.parse(kIntr);
+  CHECK(i.template_id != pinned);
+  CHECK(i.change == ChangeKind::created);
+  CHECK(i.template_text == "PacketResponder <*> for block <*> Interrupted");
+  // Later normal lines still find the pinned template, abnormal ones their own cluster.
+  CHECK(p.parse(kTerm).template_id == pinned);
+  CHECK(p.parse(kIntr).template_id == i.template_id);
+  CHECK(p.template_text(pinned) == "PacketResponder <*> for block <*> terminating");
+  CHECK(p.match(kTerm) == pinned);
+  CHECK(p.match(kIntr) == i.template_id);
+  // An unmasked variable at a "<*>" position is still an instance (found by a scan).
+  CHECK(p.parse("081109 203615 148 INFO x: PacketResponder one for block blk_1 terminating").template_id == pinned);
+  CHECK(p.template_text(pinned) == "PacketResponder <*> for block <*> terminating");
+}
+
+TEST_CASE("pinning an identical cluster keeps its id; a generalised one is left as is", "[drain][pin]") {
+  LineParser p(test::hdfs_config());
+  const auto t = p.parse(kTerm);  // "PacketResponder <*> for block <*> terminating"
+  CHECK(p.pin("PacketResponder <*> for block <*> terminating") == t.template_id);
+  CHECK(p.cluster_count() == 1);
+  CHECK(p.parse(kIntr).template_id != t.template_id);
+
+  LineParser q(test::hdfs_config());
+  const auto g = q.parse(kTerm);
+  q.parse(kIntr);  // generalised to "... <*>"
+  const TemplateId pinned = q.pin("PacketResponder <*> for block <*> terminating");
+  CHECK(pinned != g.template_id);
+  CHECK(q.parse(kTerm).template_id == pinned);        // the pinned instance wins the scan
+  CHECK(q.parse(kIntr).template_id == g.template_id);  // the generalised cluster keeps the rest
+  CHECK(q.pin("") == kNoTemplate);
+}
+
+TEST_CASE("pinned templates are never evicted", "[drain][pin]") {
+  ParserConfig c = test::content_config();
+  c.drain.max_clusters = 2;
+  LineParser p(c);
+  const TemplateId pinned = p.pin("alpha <*> two");
+  p.parse("beta three four five");
+  p.parse("gamma x y z w v");  // full: evicts beta, not the (older, unused) pinned template
+  p.parse("delta x y z w v u");
+  CHECK(p.template_text(pinned) == "alpha <*> two");
+  CHECK(p.parse("alpha one two").template_id == pinned);
+  CHECK(p.stats().clusters_evicted == 2);
+}
+
+TEST_CASE("pins survive a snapshot round trip when applied again", "[drain][pin]") {
+  LineParser p(test::hdfs_config());
+  const TemplateId pinned = p.pin("PacketResponder <*> for block <*> terminating");
+  p.parse(kTerm);
+  p.parse(kIntr);
+  std::stringstream buf;
+  p.save(buf);
+  LineParser q = LineParser::load(buf, test::hdfs_config(), "test");
+  CHECK(q.pin("PacketResponder <*> for block <*> terminating") == pinned);
+  CHECK(q.cluster_count() == p.cluster_count());
+  for (int k = 0; k < 3; ++k) {
+    CHECK(q.parse(kIntr).template_id == p.parse(kIntr).template_id);
+    CHECK(q.parse(kTerm).template_id == pinned);
+  }
+  CHECK(q.template_text(pinned) == "PacketResponder <*> for block <*> terminating");
 }

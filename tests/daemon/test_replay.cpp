@@ -135,6 +135,27 @@ TEST_CASE("replay --loop and --limit count lines; the summary is JSON", "[integr
   CHECK(got == std::vector<std::string>{"a", "b", "c", "a", "b", "c", "a", "b"});
 }
 
+TEST_CASE("replay --fresh-keys gives each pass after the first its own session keys", "[integration][kafka][replay]") {
+  EmbeddedKafka cluster(1);
+  cluster.create_topic("lines", 1);
+  const std::string bs = cluster.bootstrap_servers();
+  TempDir dir;
+  const std::string input = dir.file("in.log", "open blk_12 now\nclose blk_-7 x blk_9\nno key here\n");
+  REQUIRE(cli({"replay", "--brokers", bs, "--topic", "lines", "--input", input, "--loop", "3", "--fresh-keys",
+               "--key-pattern", "blk_-?\\d+", "-q"}) == kOk);
+  const auto msgs = read_all(bs, "lines", 9);
+  std::vector<std::string> values, keys;
+  for (const auto& m : msgs) {
+    values.push_back(m.value);
+    keys.push_back(m.key);
+  }
+  CHECK(values == std::vector<std::string>{"open blk_12 now", "close blk_-7 x blk_9", "no key here",
+                                           "open blk_1201 now", "close blk_-701 x blk_9", "no key here",
+                                           "open blk_1202 now", "close blk_-702 x blk_9", "no key here"});
+  CHECK(keys == std::vector<std::string>{"blk_12", "blk_-7", "", "blk_1201", "blk_-701", "", "blk_1202", "blk_-702", ""});
+  CHECK(cli({"replay", "--brokers", bs, "--topic", "lines", "--input", input, "--fresh-keys"}) == kUsageError);
+}
+
 TEST_CASE("replay and tail fail with the documented exit codes", "[kafka][replay]") {
   TempDir dir;
   const std::string input = dir.file("in.log", "x\n");

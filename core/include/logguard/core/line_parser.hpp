@@ -71,6 +71,17 @@ class LineParser {
   /// Never creates or changes clusters.
   TemplateId match(std::string_view line) const noexcept;
 
+  /// Pins a known template, given as its Drain text (tokens joined by single spaces, variables
+  /// "<*>"; not masked again): from now on it takes exactly the lines that are its instances
+  /// (every constant equal, similarity threshold met), ahead of any unpinned cluster; it is
+  /// never generalised and never evicted, and a line that differs from it in a constant opens
+  /// or joins another cluster. Used to keep a model's templates fixed while parsing live input
+  /// (without it, one abnormal "... Interrupted" line generalises the normal "... terminating"
+  /// template into "... <*>"). An identical existing cluster is pinned in place (keeping its
+  /// id), else a new cluster is made. Returns its id; kNoTemplate for a text without tokens.
+  /// Pins are not part of snapshots: pin again after load().
+  TemplateId pin(std::string_view template_text);
+
   /// Variable values of the last parsed line against its template (in template order).
   std::vector<std::string> last_parameters() const;
   /// Header fields of the last parsed line.

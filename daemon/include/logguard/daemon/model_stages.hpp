@@ -92,6 +92,13 @@ class ModelHolder {
   std::function<void(const LoadedModel&)> check_;
 };
 
+/// Pins the bundle's templates (models::BundleManifest::templates, Drain texts) in the parser
+/// (core::LineParser::pin) so that live lines map onto exactly the templates the model was
+/// trained on and an abnormal variant ("... Interrupted" beside "... terminating") cannot
+/// generalise one of them. Skipped when the parser writes another template_style (its texts
+/// are not Drain texts). Returns how many were pinned.
+std::size_t pin_templates(core::LineParser& parser, const std::vector<core::TemplateEntry>& templates);
+
 /// Counters of the mapper (consumer thread writes, anyone reads).
 struct MapperStats {
   std::atomic<std::uint64_t> lines{0};
@@ -101,12 +108,14 @@ struct MapperStats {
   std::atomic<std::uint64_t> events_known{0};       // mapped to a bundle template
   std::atomic<std::uint64_t> events_unknown{0};     // no bundle template matches
   std::atomic<std::uint64_t> templates_known{0};    // parser templates currently mapped
+  std::atomic<std::uint64_t> templates_pinned{0};   // bundle templates pinned in the parser
   std::atomic<std::uint64_t> templates_encoded{0};  // parser templates run through the encoder
   std::atomic<std::uint64_t> encoder_nanoseconds{0};  // time spent encoding them
 };
 
 /// Raw line -> bundle template id (0 = unknown, as `logguard detect` maps unmatched templates).
-/// The parser's template -> bundle id map is cached per parser id and recomputed when the
+/// The bundle's templates are pinned in the parser (pin_templates) at the first line, after
+/// set_parser() and after each reload. The parser's template -> bundle id map is cached per parser id and recomputed when the
 /// template is created or changes, and after a model reload. A template whose normalized
 /// text is a bundle template the encoder indexes takes that id (its cosine to itself is 1,
 /// so the encoder would choose it too); any other template, when the bundle has an encoder,
@@ -121,7 +130,7 @@ class BundleMapper {
   core::TemplateId map(const Record& r) noexcept;
   const MapperStats& stats() const noexcept { return stats_; }
   core::LineParser& parser() noexcept { return parser_; }
-  /// Replaces the parser (checkpoint restore); clears the cache.
+  /// Replaces the parser (checkpoint restore); clears the cache; pins again at the next line.
   void set_parser(core::LineParser parser);
   /// Called with the seconds of each template encoding (consumer thread); optional.
   std::function<void(double)> on_encoded;
