@@ -27,6 +27,25 @@ std::int64_t wall_ms() {
              std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// The windower's clock (steady milliseconds that pass while the consumer is caught up).
+// While it is behind -- paused by backpressure, or the last poll filled a whole batch, so
+// more input is already waiting -- the clock stands still: a session turns idle when no line
+// of it arrived for idle_timeout_ms of input time, never because the consumer was busy or
+// paused (a stall would otherwise close sessions whose next lines sit in the fetch queue, and
+// those partial windows look anomalous). A full-speed file replay therefore closes sessions
+// at the end, on length or by eviction, not on idle. Consumer thread only.
+struct StreamClock {
+  std::int64_t now = now_ms();
+  std::int64_t last_wall = now;
+  bool running = true;
+  std::int64_t advance() {
+    const std::int64_t wall = now_ms();
+    if (running) now += wall - last_wall;
+    last_wall = wall;
+    return now;
+  }
+};
+
 // How long a checkpoint waits for the windows in flight to be delivered before it gives up
 // (and is retried at the next tick).
 constexpr auto kQuiesceTimeout = 5s;
@@ -73,6 +92,7 @@ struct Pipeline::Impl {
   TemplateText template_text;
 
   Windower windower;
+  StreamClock clock;  // the windower's time (consumer thread)
   SessionKeyExtractor keyer;
   OffsetTracker tracker;
   BoundedQueue<Window> to_scorer;
@@ -189,7 +209,7 @@ struct Pipeline::Impl {
   // Writes the open state and, once it is durable, stores its positions. Only at a quiescent
   // point (every window handed over is delivered).
   core::Expected<std::uint64_t> write_checkpoint() {
-    PipelineCheckpoint c{position_list(), windower.state(now_ms())};
+    PipelineCheckpoint c{position_list(), windower.state(clock.now)};
     auto bytes = checkpoint_writer(c);
     if (!bytes) return bytes;
     if (!c.positions.empty()) {
@@ -208,7 +228,7 @@ struct Pipeline::Impl {
     std::size_t next = 0;
     std::vector<std::string_view> keys;
     bool paused = false;
-    std::int64_t last_tick = now_ms();
+    std::int64_t last_tick = now_ms();  // steady time: ticks and checkpoints run on the wall clock
     std::int64_t last_checkpoint = last_tick;
     bool ended = false;
     while (!failed && !stop && !ended) {
@@ -227,14 +247,16 @@ struct Pipeline::Impl {
       // time rather than on the next tick.
       auto wait = paused ? 0ms : 100ms;
       if (const std::int64_t idle_at = windower.next_idle_ms(); idle_at >= 0 && !paused)
-        wait = std::clamp(std::chrono::milliseconds(idle_at - now_ms()), 0ms, 100ms);
+        wait = std::clamp(std::chrono::milliseconds(idle_at - clock.advance()), 0ms, 100ms);
       const auto status = source.poll(records, config.poll_batch, wait);
       if (status == Source::PollStatus::fatal) {
         fail("source: " + source.error());
         return;
       }
       ended = status == Source::PollStatus::end_of_stream;
-      const std::int64_t now = now_ms();
+      const std::int64_t now = clock.advance();  // window time
+      clock.running = !paused && records.size() < config.poll_batch;
+      const std::int64_t wall = now_ms();
       for (Record& r : records) {
         auto [at, fresh] = positions.try_emplace(r.pos.tp, r.pos.offset + 1);
         if (!fresh) {
@@ -256,16 +278,16 @@ struct Pipeline::Impl {
       }
       if (const std::int64_t idle_at = windower.next_idle_ms(); idle_at >= 0 && now >= idle_at)
         windower.tick(now, pending);
-      if (now - last_tick >= config.tick_ms) {
+      if (wall - last_tick >= config.tick_ms) {
         store_offsets();
         stats.sessions_open = windower.open_sessions();
         stats.sessions_evicted = windower.stats().sessions_evicted;
         stats.scorer_queue = to_scorer.size();
         stats.sink_queue = to_sink.size();
-        last_tick = now;
-        if (checkpoint_interval_ms > 0 && now - last_checkpoint >= checkpoint_interval_ms) {
+        last_tick = wall;
+        if (checkpoint_interval_ms > 0 && wall - last_checkpoint >= checkpoint_interval_ms) {
           // On failure the next try comes after a tenth of the interval.
-          last_checkpoint = checkpoint(pending, next) ? now_ms() : now - checkpoint_interval_ms * 9 / 10;
+          last_checkpoint = checkpoint(pending, next) ? now_ms() : wall - checkpoint_interval_ms * 9 / 10;
         }
       }
     }
@@ -446,7 +468,7 @@ void Pipeline::restore(PipelineCheckpoint c) {
     p.tracker.begin(*held[i], static_cast<std::uint32_t>(j - i));
     i = j;
   }
-  p.windower.restore(std::move(c.windows), now_ms());
+  p.windower.restore(std::move(c.windows), p.clock.now);
 }
 
 const PipelineStats& Pipeline::stats() const noexcept { return impl_->stats; }

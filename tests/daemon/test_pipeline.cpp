@@ -196,3 +196,82 @@ TEST_CASE("anomaly record ids are deterministic", "[pipeline]") {
   resequenced.sequence = 5;  // the same lines after a restart: the same id
   CHECK(id == anomaly_record_id(resequenced, "m1"));
 }
+
+namespace {
+
+// Serves `batches` of `per_batch` lines, each poll taking `delay` (a consumer that is busy or
+// behind): the first and the last batch belong to session blk_1, the others to blk_2. Then
+// polls that return nothing within their timeout (caught up) until `quiet` has passed; then
+// end of stream.
+class PacedSource : public Source {
+ public:
+  PacedSource(int batches, std::size_t per_batch, std::chrono::milliseconds delay, std::chrono::milliseconds quiet)
+      : batches_(batches), per_batch_(per_batch), delay_(delay), quiet_(quiet) {}
+  PollStatus poll(std::vector<Record>& out, std::size_t max_records, std::chrono::milliseconds timeout) override {
+    if (served_ < batches_) {
+      std::this_thread::sleep_for(delay_);
+      for (std::size_t i = 0; i < std::min(per_batch_, max_records); ++i) {
+        Record r;
+        const bool first_session = served_ == 0 || served_ == batches_ - 1;
+        r.line = "081109 203518 143 INFO dfs.DataNode: line " + std::to_string(offset_) + " of " +
+                 (first_session ? "blk_1" : "blk_2");
+        r.pos = SourcePosition{TopicPartition{"t", 0}, offset_++};
+        out.push_back(std::move(r));
+      }
+      if (++served_ == batches_) caught_up_at_ = std::chrono::steady_clock::now();
+      return PollStatus::ok;
+    }
+    if (std::chrono::steady_clock::now() - caught_up_at_ >= quiet_) return PollStatus::end_of_stream;
+    std::this_thread::sleep_for(std::min(timeout, 10ms));
+    return PollStatus::ok;
+  }
+  void pause() override {}
+  void resume() override {}
+  void store_offsets(std::span<const SourcePosition>) override {}
+
+ private:
+  int batches_, served_ = 0;
+  std::size_t per_batch_;
+  std::chrono::milliseconds delay_, quiet_;
+  std::int64_t offset_ = 0;
+  std::chrono::steady_clock::time_point caught_up_at_;
+};
+
+std::vector<std::string> close_reasons(const CapturingSink& sink) {
+  std::vector<std::string> r;
+  for (const auto& text : sink.records) r.push_back(nlohmann::json::parse(text)["close_reason"].get<std::string>());
+  return r;
+}
+
+// Every event anomalous, so every window becomes a record.
+core::TemplateId warn_everything(const Record&) { return 7; }
+
+}  // namespace
+
+TEST_CASE("idle time counts only while the consumer is caught up", "[pipeline][idle]") {
+  PipelineConfig c = config();
+  c.window.idle_timeout_ms = 40;
+  c.poll_batch = 10;
+  SECTION("behind: full batches 60 ms apart do not close a session") {
+    // blk_1 gets no line for three polls of 60 ms each (> the idle timeout), but every poll
+    // is full: more input is waiting, so its next line is not late (it is in the backlog).
+    PacedSource source(5, 10, 60ms, 0ms);
+    FakeScorer scorer;
+    CapturingSink sink;
+    Pipeline p(c, source, warn_everything, scorer, sink, template_text);
+    std::atomic<bool> stop{false};
+    REQUIRE(p.run(stop).has_value());
+    CHECK(p.stats().records == 50);
+    CHECK(close_reasons(sink) == std::vector<std::string>{"shutdown", "shutdown"});
+  }
+  SECTION("caught up: a quiet input closes the session on idle") {
+    PacedSource source(5, 3, 0ms, 300ms);  // partial batches, then 300 ms of nothing
+    FakeScorer scorer;
+    CapturingSink sink;
+    Pipeline p(c, source, warn_everything, scorer, sink, template_text);
+    std::atomic<bool> stop{false};
+    REQUIRE(p.run(stop).has_value());
+    CHECK(p.stats().records == 15);
+    CHECK(close_reasons(sink) == std::vector<std::string>{"idle", "idle"});
+  }
+}
