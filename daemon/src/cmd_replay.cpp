@@ -152,11 +152,23 @@ int run_replay(const ReplayOptions& o) {
           const re2::StringPiece& k = group ? m[1] : m[0];
           key = std::string_view(k.data(), k.size());
           if (o.fresh_keys && pass > 0) {
-            // Another pass, other sessions: the key (in the line and as the message key)
-            // gets the suffix "0<pass>", so looping does not extend the first pass's sessions.
+            // Another pass, other sessions: every key in the line (a line may name several
+            // sessions, e.g. HDFS deletions) and the message key get the suffix "0<pass>", so
+            // looping does not extend the first pass's sessions.
             const std::string suffix = "0" + std::to_string(pass);
-            const std::size_t end = static_cast<std::size_t>(k.data() - line.data()) + k.size();
-            rewritten.assign(line.substr(0, end)).append(suffix).append(line.substr(end));
+            rewritten.clear();
+            std::size_t copied = 0, at = 0;
+            re2::StringPiece g[2];
+            while (at <= line.size() &&
+                   key_re->Match(input, at, input.size(), RE2::UNANCHORED, g, group ? 2 : 1)) {
+              const re2::StringPiece& kk = group ? g[1] : g[0];
+              const std::size_t end = static_cast<std::size_t>(kk.data() - line.data()) + kk.size();
+              rewritten.append(line.substr(copied, end - copied)).append(suffix);
+              copied = end;
+              const std::size_t match_end = static_cast<std::size_t>(g[0].data() - line.data()) + g[0].size();
+              at = match_end > at ? match_end : at + 1;  // an empty match must not loop
+            }
+            rewritten.append(line.substr(copied));
             fresh_key.assign(key).append(suffix);
             line = rewritten;
             key = fresh_key;

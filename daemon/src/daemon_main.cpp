@@ -10,6 +10,8 @@
 // sd_notify WATCHDOG=1 when systemd asks for it and enforces shutdown_timeout_ms.
 #include "logguard/daemon/daemon_main.hpp"
 
+#include <pthread.h>
+
 #include <CLI/CLI.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -261,7 +263,10 @@ class SignalThread {
  public:
   SignalThread(std::atomic<bool>& stop, ModelHolder& model, DaemonMetrics& dm, std::int64_t shutdown_timeout_ms)
       : stop_(stop), model_(model), dm_(dm), timeout_ms_(shutdown_timeout_ms) {
-    thread_ = std::thread([this] { loop(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "lg-signals");
+      loop();
+    });
   }
   ~SignalThread() { finish(); }
   void finish() {

@@ -9,6 +9,8 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -130,7 +132,10 @@ HttpServer::HttpServer(const std::string& address, std::uint16_t port, Handlers 
     throw std::runtime_error("metrics address " + address + ":" + std::to_string(port) + ": " + ec.message());
   impl_->port = impl_->acceptor.local_endpoint().port();
   impl_->accept();
-  impl_->thread = std::thread([this] { impl_->io.run(); });
+  impl_->thread = std::thread([this] {
+    pthread_setname_np(pthread_self(), "lg-http");
+    impl_->io.run();
+  });
 }
 
 HttpServer::~HttpServer() {

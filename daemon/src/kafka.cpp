@@ -224,6 +224,12 @@ KafkaSource::KafkaSource(const KafkaConfig& config, const std::string& bootstrap
   set_or_throw(*conf, "enable.auto.commit", "true");
   set_or_throw(*conf, "auto.offset.reset", "earliest");
   set_or_throw(*conf, "statistics.interval.ms", kStatsIntervalMs);
+  // Prefetch defaults measured on a 2-partition HDFS topic (docs/daemon-bench.md, run 4): with
+  // librdkafka's queued.min.messages of 100000 the fetcher keeps backing off and the daemon
+  // idles at ~113k lines/s; 1M (bounded by queued.max.messages.kbytes, 64 MiB per partition)
+  // and 8 MiB partition fetches let it read 300k+ lines/s. Both can be overridden below.
+  set_or_throw(*conf, "queued.min.messages", "1000000");
+  set_or_throw(*conf, "max.partition.fetch.bytes", "8388608");
   apply(*conf, "kafka.consumer.", config.consumer);
   set_cb(*conf, "rebalance_cb", static_cast<RdKafka::RebalanceCb*>(impl_.get()));
   set_cb(*conf, "event_cb", static_cast<RdKafka::EventCb*>(&impl_->events));

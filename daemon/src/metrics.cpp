@@ -121,9 +121,14 @@ void export_pipeline_metrics(Metrics& m, const PipelineStats& s) {
   };
   auto& bytes = m.gauge("logguard_checkpoint_bytes", "Size of the last checkpoint");
   auto& when = m.gauge("logguard_checkpoint_timestamp_seconds", "Wall-clock time of the last checkpoint (0: none yet)");
-  m.on_scrape([pairs, &bytes, &when, &s] {
+  auto& stall = m.gauge("logguard_checkpoint_stall_seconds",
+                         "How long the last checkpoint held up the consumer (waiting for in-flight windows, then writing)");
+  auto& write = m.gauge("logguard_checkpoint_write_seconds", "Of that, writing the last checkpoint (copy, encode, fsync)");
+  m.on_scrape([pairs, &bytes, &when, &stall, &write, &s] {
     for (const auto& p : pairs) Metrics::advance(*p.counter, static_cast<double>(p.value->load()));
     bytes.Set(static_cast<double>(s.checkpoint_bytes.load()));
+    stall.Set(static_cast<double>(s.checkpoint_stall_us.load()) * 1e-6);
+    write.Set(static_cast<double>(s.checkpoint_write_us.load()) * 1e-6);
     when.Set(static_cast<double>(s.checkpoint_ms.load()) / 1000.0);
   });
 }

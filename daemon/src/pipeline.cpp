@@ -1,5 +1,7 @@
 #include "logguard/daemon/pipeline.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -34,13 +36,16 @@ std::int64_t wall_ms() {
 // paused (a stall would otherwise close sessions whose next lines sit in the fetch queue, and
 // those partial windows look anomalous). A full-speed file replay therefore closes sessions
 // at the end, on length or by eviction, not on idle. Consumer thread only.
+// The time since the previous poll counts only when this poll shows the consumer caught up, so
+// a stall of any kind (a checkpoint, a slow batch) followed by a full poll is not input time.
 struct StreamClock {
   std::int64_t now = now_ms();
   std::int64_t last_wall = now;
-  bool running = true;
-  std::int64_t advance() {
+  /// The clock's time if the consumer is caught up now (for the poll's wait).
+  std::int64_t peek() const { return now + (now_ms() - last_wall); }
+  std::int64_t advance(bool caught_up) {
     const std::int64_t wall = now_ms();
-    if (running) now += wall - last_wall;
+    if (caught_up) now += wall - last_wall;
     last_wall = wall;
     return now;
   }
@@ -191,18 +196,24 @@ struct Pipeline::Impl {
   // A checkpoint at a quiescent point; stores the positions once it is durable. False: not
   // taken (queue full, windows still in flight, or the writer failed); retried later.
   bool checkpoint(std::vector<Window>& pending, std::size_t& next) {
+    const auto t0 = std::chrono::steady_clock::now();
     if (!pending.empty() && !offer(pending, next, 100ms)) return false;
     if (!quiesce(kQuiesceTimeout)) {
       ++stats.checkpoint_failures;
       if (!failed) std::fprintf(stderr, "logguardd: checkpoint postponed: windows still in flight after 5 s\n");
       return false;
     }
+    const auto t1 = std::chrono::steady_clock::now();
     auto written = write_checkpoint();
     if (!written) {
       ++stats.checkpoint_failures;
       std::fprintf(stderr, "logguardd: checkpoint failed: %s\n", written.error().message.c_str());
       return false;
     }
+    const auto t2 = std::chrono::steady_clock::now();
+    using us = std::chrono::microseconds;
+    stats.checkpoint_stall_us = static_cast<std::uint64_t>(std::chrono::duration_cast<us>(t2 - t0).count());
+    stats.checkpoint_write_us = static_cast<std::uint64_t>(std::chrono::duration_cast<us>(t2 - t1).count());
     return true;
   }
 
@@ -247,15 +258,14 @@ struct Pipeline::Impl {
       // time rather than on the next tick.
       auto wait = paused ? 0ms : 100ms;
       if (const std::int64_t idle_at = windower.next_idle_ms(); idle_at >= 0 && !paused)
-        wait = std::clamp(std::chrono::milliseconds(idle_at - clock.advance()), 0ms, 100ms);
+        wait = std::clamp(std::chrono::milliseconds(idle_at - clock.peek()), 0ms, 100ms);
       const auto status = source.poll(records, config.poll_batch, wait);
       if (status == Source::PollStatus::fatal) {
         fail("source: " + source.error());
         return;
       }
       ended = status == Source::PollStatus::end_of_stream;
-      const std::int64_t now = clock.advance();  // window time
-      clock.running = !paused && records.size() < config.poll_batch;
+      const std::int64_t now = clock.advance(!paused && records.size() < config.poll_batch);  // window time
       const std::int64_t wall = now_ms();
       for (Record& r : records) {
         auto [at, fresh] = positions.try_emplace(r.pos.tp, r.pos.offset + 1);
@@ -422,8 +432,16 @@ core::Expected<bool> Pipeline::run(const std::atomic<bool>& stop) {
     auto offsets = p.tracker.take_committable();
     if (!offsets.empty()) p.source.store_offsets(offsets);
   });
-  std::thread scorer([&] { p.score_loop(); });
-  std::thread sinker([&] { p.sink_loop(); });
+  // Named for top -H / per-thread CPU in the benchmarks (the consumer is the calling thread,
+  // left with the process name so that pgrep/pidof still find the daemon).
+  std::thread scorer([&] {
+    pthread_setname_np(pthread_self(), "lg-scorer");
+    p.score_loop();
+  });
+  std::thread sinker([&] {
+    pthread_setname_np(pthread_self(), "lg-sink");
+    p.sink_loop();
+  });
   p.consume(stop);
   p.to_scorer.close();
   scorer.join();

@@ -150,8 +150,8 @@ TEST_CASE("replay --fresh-keys gives each pass after the first its own session k
     keys.push_back(m.key);
   }
   CHECK(values == std::vector<std::string>{"open blk_12 now", "close blk_-7 x blk_9", "no key here",
-                                           "open blk_1201 now", "close blk_-701 x blk_9", "no key here",
-                                           "open blk_1202 now", "close blk_-702 x blk_9", "no key here"});
+                                           "open blk_1201 now", "close blk_-701 x blk_901", "no key here",
+                                           "open blk_1202 now", "close blk_-702 x blk_902", "no key here"});
   CHECK(keys == std::vector<std::string>{"blk_12", "blk_-7", "", "blk_1201", "blk_-701", "", "blk_1202", "blk_-702", ""});
   CHECK(cli({"replay", "--brokers", bs, "--topic", "lines", "--input", input, "--fresh-keys"}) == kUsageError);
 }

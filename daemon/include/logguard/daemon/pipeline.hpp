@@ -75,6 +75,8 @@ struct PipelineStats {
   std::atomic<std::uint64_t> checkpoint_failures{0};  // writer failed or no quiescent point in time
   std::atomic<std::uint64_t> checkpoint_bytes{0};     // size of the last checkpoint
   std::atomic<std::int64_t> checkpoint_ms{0};         // wall-clock ms since epoch of the last one
+  std::atomic<std::uint64_t> checkpoint_stall_us{0};  // consumer stalled by the last one (quiesce + write)
+  std::atomic<std::uint64_t> checkpoint_write_us{0};  // of which writing (state copy, encode, fsync)
   // Sampled by the consumer thread every tick_ms.
   std::atomic<std::uint64_t> sessions_open{0};
   std::atomic<std::uint64_t> sessions_evicted{0};
