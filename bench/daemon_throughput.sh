@@ -10,18 +10,20 @@
 # Lines are rendered from real HDFS sessions by bench/render_hdfs.py (fresh block ids).
 #
 #   bench/daemon_throughput.sh BIN_DIR [--lines N] [--bundle DIR] [--soak-seconds S] [--out FILE]
+#                              [--rate R]   (skip B; C and D at R lines/s)
 # Defaults: 2,000,000 lines, soak 120 s (600 for the 10-minute soak), results as JSON lines to
 # --out (default bench-results/daemon.jsonl). Without bin/logguardd only phase A runs.
 # Needs: Java 17+ (Kafka), python3, curl. Takes the whole machine: run nothing else meanwhile.
 set -euo pipefail
 BIN=$(cd "${1:?usage: $0 BIN_DIR [options]}" && pwd); shift
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-LINES=2000000 BUNDLE="" SOAK=120 OUT=$ROOT/bench-results/daemon.jsonl
+LINES=2000000 BUNDLE="" SOAK=120 RATE="" OUT=$ROOT/bench-results/daemon.jsonl
 while (($#)); do
   case $1 in
     --lines) LINES=$2; shift 2 ;;
     --bundle) BUNDLE=$2; shift 2 ;;
     --soak-seconds) SOAK=$2; shift 2 ;;
+    --rate) RATE=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -72,7 +74,6 @@ if [[ ! -x "$BIN/logguardd" || -z "$BUNDLE" ]]; then
   exit 0
 fi
 
-# ---- B: throughput ---------------------------------------------------------------------------
 MPORT=$(free_port)
 config() {  # config FILE TOPIC GROUP IDLE_MS
   cat >"$1" <<YAML
@@ -91,6 +92,8 @@ kafka:
 metrics: {port: $MPORT}
 YAML
 }
+if [[ -z "$RATE" ]]; then
+# ---- B: throughput ---------------------------------------------------------------------------
 IDLE_B=2000
 config "$WORK/b.yaml" logs bench-b $IDLE_B
 "$BIN/logguardd" --config "$WORK/b.yaml" >"$WORK/b.log" 2>&1 &
@@ -136,7 +139,7 @@ print(json.dumps({"phase": "throughput", "lines": int(n),
   "cores": 2, "machine": sys.argv[3]}))
 PY
 )"
-rate=$(tail -1 "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["lines_per_s_complete"] // 2)')
+RATE_B=$(tail -1 "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["lines_per_s_complete"] // 2)')
 # CPU seconds per thread name over the run (rdk:* = librdkafka, lg-* = ours, logguardd = the
 # consumer thread, the rest mostly LibTorch/OpenMP workers).
 result "$(for t in /proc/$D/task/*; do echo "$(cat "$t/comm") $(awk '{ print $14 + $15 }' "$t/stat")"; done |
@@ -148,6 +151,10 @@ for l in sys.stdin:
 print(json.dumps({'phase': 'throughput-threads', 'cpu_seconds': {k: round(v / hz, 1) for k, v in c.most_common()}}))")"
 [[ -n "${BENCH_B_ONLY:-}" ]] && { kill -TERM $D; wait $D || true; exit 0; }
 kill -TERM $D; wait $D || true
+rate=$RATE_B
+else
+rate=$RATE
+fi
 
 # ---- C: latency at half rate, D: soak (same run) ----------------------------------------------
 IDLE=2000
@@ -163,14 +170,16 @@ log "C/D: replaying at $rate lines/s for ${SOAK}s"
   --rate "$rate" --key-pattern 'blk_-?\d+' -q &
 R=$!; PIDS+=($R)
 : >"$WORK/rss.txt"
+c0="$(cpu_s $D) $(cpu_s "$KPID") $(cpu_s $R) $(date +%s.%N)"
 for ((s = 0; s < SOAK; s += 5)); do
   echo "$s $(awk '/VmRSS/ {print $2}' /proc/$D/status)" >>"$WORK/rss.txt"
   sleep 5
 done
+c1="$(cpu_s $D) $(cpu_s "$KPID") $(cpu_s $R) $(date +%s.%N)"
 kill -INT $R; wait $R || true
 sleep $((IDLE / 1000 + 3))  # let the last sessions close on idle and their records arrive
 kill $T; kill -TERM $D; wait $D || true
-result "$(python3 - "$WORK/c-records.jsonl" "$skip" "$IDLE" "$rate" "$WORK/rss.txt" <<'PY'
+result "$(python3 - "$WORK/c-records.jsonl" "$skip" "$IDLE" "$rate" "$WORK/rss.txt" "$c0" "$c1" <<'PY'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])][int(sys.argv[2]):]
 idle = int(sys.argv[3])
@@ -189,6 +198,9 @@ out = {"phase": "latency+soak", "rate_lines_per_s": int(sys.argv[4]), "records":
        "rss_kib_first_last_max": [rss[1][1] if len(rss) > 1 else None, rss[-1][1], max(r[1] for r in rss)] if rss else None,
        "rss_kib_per_minute": [r[1] for r in rss if r[0] % 60 == 0],
        "soak_seconds": rss[-1][0] + 5 if rss else 0}
+c0, c1 = list(map(float, sys.argv[6].split())), list(map(float, sys.argv[7].split()))
+wall = c1[3] - c0[3]
+out["cpu_share"] = {k: round((c1[i] - c0[i]) / wall, 2) for i, k in enumerate(("daemon", "broker", "replay"))}
 print(json.dumps(out))
 PY
 )"

@@ -178,23 +178,27 @@ class StateKeeper {
     pipeline.restore(std::move(file->pipeline));
   }
 
+  /// The parser snapshot is taken on the consumer thread (the caller); the rest of the work
+  /// (template table, encoding, writing) runs in the returned job.
   CheckpointWriter writer() {
-    return [this](const PipelineCheckpoint& p) -> core::Expected<std::uint64_t> {
+    return [this](PipelineCheckpoint p) -> CheckpointJob {
       CheckpointMeta m;
-      const auto model = model_->current();
+      auto model = model_->current();
       m.model_version = model->version;
       m.window_mode = mode_;
       m.created_ms = wall_ms();
       std::ostringstream out;
       mapper_.parser().save(out);
       m.parser_snapshot = out.str();
-      std::set<std::uint32_t> used;
-      for (const auto& s : p.windows.sessions)
-        for (const auto& e : s.events) used.insert(e.template_id);
-      for (const auto& e : p.windows.stream) used.insert(e.template_id);
-      for (auto id : used)
-        if (auto it = model->text.find(id); it != model->text.end()) m.templates.emplace_back(id, it->second);
-      return write_checkpoint(dir_, m, p);
+      return [dir = dir_, m = std::move(m), p = std::move(p), model = std::move(model)]() mutable {
+        std::set<std::uint32_t> used;
+        for (const auto& s : p.windows.sessions)
+          for (const auto& e : s.events) used.insert(e.template_id);
+        for (const auto& e : p.windows.stream) used.insert(e.template_id);
+        for (auto id : used)
+          if (auto it = model->text.find(id); it != model->text.end()) m.templates.emplace_back(id, it->second);
+        return write_checkpoint(dir, m, p);
+      };
     };
   }
 

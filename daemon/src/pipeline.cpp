@@ -123,6 +123,21 @@ struct Pipeline::Impl {
   CheckpointWriter checkpoint_writer;
   bool flush_at_stop = true;
   bool final_checkpoint_taken = false;
+  // The periodic checkpoint in flight (consumer thread starts and finishes it; its thread
+  // writes only `result`, then sets `done`).
+  struct Running {
+    std::thread thread;
+    std::vector<SourcePosition> positions;
+    std::chrono::steady_clock::time_point started;
+    std::chrono::steady_clock::duration stall{};
+    core::Expected<std::uint64_t> result{std::uint64_t{0}};
+    std::chrono::steady_clock::duration write{};
+    std::atomic<bool> done{false};
+    ~Running() {
+      if (thread.joinable()) thread.join();  // an early return on failure: the job ends soon (failed is set)
+    }
+  };
+  std::unique_ptr<Running> running;
 
   Impl(PipelineConfig c, Source& src, Mapper m, Scorer& sc, Sink& sk, TemplateText t)
       : config((c.validate(), std::move(c))),
@@ -186,51 +201,91 @@ struct Pipeline::Impl {
     return out;
   }
 
-  // Waits until every window handed over is delivered (or failed / timed out).
-  bool quiesce(std::chrono::steady_clock::duration timeout) {
+  // Waits until every window handed over before `handed_at` was delivered (or failed / timed out).
+  bool wait_delivered(std::uint64_t handed_at, std::chrono::steady_clock::duration timeout) {
     std::unique_lock lock(mu);
-    return done_cv.wait_for(lock, timeout, [&] { return failed.load() || done_windows.load() == handed; }) &&
+    return done_cv.wait_for(lock, timeout, [&] { return failed.load() || done_windows.load() >= handed_at; }) &&
            !failed;
   }
 
-  // A checkpoint at a quiescent point; stores the positions once it is durable. False: not
-  // taken (queue full, windows still in flight, or the writer failed); retried later.
-  bool checkpoint(std::vector<Window>& pending, std::size_t& next) {
-    const auto t0 = std::chrono::steady_clock::now();
-    if (!pending.empty() && !offer(pending, next, 100ms)) return false;
-    if (!quiesce(kQuiesceTimeout)) {
-      ++stats.checkpoint_failures;
-      if (!failed) std::fprintf(stderr, "logguardd: checkpoint postponed: windows still in flight after 5 s\n");
-      return false;
-    }
-    const auto t1 = std::chrono::steady_clock::now();
-    auto written = write_checkpoint();
-    if (!written) {
-      ++stats.checkpoint_failures;
-      std::fprintf(stderr, "logguardd: checkpoint failed: %s\n", written.error().message.c_str());
-      return false;
-    }
-    const auto t2 = std::chrono::steady_clock::now();
-    using us = std::chrono::microseconds;
-    stats.checkpoint_stall_us = static_cast<std::uint64_t>(std::chrono::duration_cast<us>(t2 - t0).count());
-    stats.checkpoint_write_us = static_cast<std::uint64_t>(std::chrono::duration_cast<us>(t2 - t1).count());
-    return true;
+  // Runs a checkpoint job once the windows handed before it are delivered.
+  core::Expected<std::uint64_t> run_job(const CheckpointJob& job, std::uint64_t handed_at) {
+    if (!wait_delivered(handed_at, kQuiesceTimeout))
+      return core::Error{failed ? std::string("pipeline failed") : std::string("windows still in flight after 5 s")};
+    return job();
   }
 
-  // Writes the open state and, once it is durable, stores its positions. Only at a quiescent
-  // point (every window handed over is delivered).
-  core::Expected<std::uint64_t> write_checkpoint() {
-    PipelineCheckpoint c{position_list(), windower.state(clock.now)};
-    auto bytes = checkpoint_writer(c);
-    if (!bytes) return bytes;
-    if (!c.positions.empty()) {
-      source.store_offsets(c.positions);
+  // After a checkpoint succeeded: store its positions (consumer thread).
+  void checkpoint_done(const std::vector<SourcePosition>& positions, std::uint64_t bytes,
+                       std::chrono::steady_clock::duration stall, std::chrono::steady_clock::duration write) {
+    if (!positions.empty()) {
+      source.store_offsets(positions);
       ++stats.offset_stores;
     }
     ++stats.checkpoints;
-    stats.checkpoint_bytes = *bytes;
+    stats.checkpoint_bytes = bytes;
     stats.checkpoint_ms = wall_ms();
-    return bytes;
+    using us = std::chrono::microseconds;
+    stats.checkpoint_stall_us = static_cast<std::uint64_t>(std::chrono::duration_cast<us>(stall).count());
+    stats.checkpoint_write_us = static_cast<std::uint64_t>(std::chrono::duration_cast<us>(write).count());
+  }
+
+  void checkpoint_failed(const std::string& why) {
+    ++stats.checkpoint_failures;
+    if (!failed) std::fprintf(stderr, "logguardd: checkpoint not taken: %s\n", why.c_str());
+  }
+
+  // Starts a periodic checkpoint on its own thread (consumer thread; none may be running).
+  void start_checkpoint() {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = std::make_unique<Running>();
+    r->positions = position_list();
+    CheckpointJob job = checkpoint_writer(PipelineCheckpoint{r->positions, windower.state(clock.now)});
+    r->started = t0;
+    r->stall = std::chrono::steady_clock::now() - t0;
+    Running* rp = r.get();
+    const std::uint64_t handed_at = handed;
+    r->thread = std::thread([this, rp, handed_at, job = std::move(job)] {
+      pthread_setname_np(pthread_self(), "lg-checkpoint");
+      const auto t = std::chrono::steady_clock::now();
+      rp->result = run_job(job, handed_at);
+      rp->write = std::chrono::steady_clock::now() - t;
+      rp->done.store(true, std::memory_order_release);
+    });
+    running = std::move(r);
+  }
+
+  // Finishes the periodic checkpoint if its thread is done (or waits for it with `wait`).
+  // Returns whether one finished, and sets `ok` to its success.
+  bool finish_checkpoint(bool wait, bool& ok) {
+    if (!running || (!wait && !running->done.load(std::memory_order_acquire))) return false;
+    running->thread.join();
+    ok = running->result.has_value();
+    if (ok)
+      checkpoint_done(running->positions, *running->result, running->stall, running->write);
+    else
+      checkpoint_failed(running->result.error().message);
+    running.reset();
+    return true;
+  }
+
+  // The last checkpoint (shutdown), on the consumer thread: waits for the windows in flight.
+  bool final_checkpoint(std::vector<Window>& pending, std::size_t& next) {
+    bool ok = false;
+    finish_checkpoint(true, ok);
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!pending.empty() && !offer(pending, next, 100ms)) return false;
+    auto positions = position_list();
+    CheckpointJob job = checkpoint_writer(PipelineCheckpoint{positions, windower.state(clock.now)});
+    const auto t1 = std::chrono::steady_clock::now();
+    auto written = run_job(job, handed);
+    if (!written) {
+      checkpoint_failed(written.error().message);
+      return false;
+    }
+    const auto t2 = std::chrono::steady_clock::now();
+    checkpoint_done(positions, *written, t2 - t0, t2 - t1);
+    return true;
   }
 
   void consume(const std::atomic<bool>& stop) {
@@ -295,17 +350,21 @@ struct Pipeline::Impl {
         stats.scorer_queue = to_scorer.size();
         stats.sink_queue = to_sink.size();
         last_tick = wall;
-        if (checkpoint_interval_ms > 0 && wall - last_checkpoint >= checkpoint_interval_ms) {
-          // On failure the next try comes after a tenth of the interval.
-          last_checkpoint = checkpoint(pending, next) ? now_ms() : wall - checkpoint_interval_ms * 9 / 10;
+        if (checkpoint_interval_ms > 0 && !running && wall - last_checkpoint >= checkpoint_interval_ms) {
+          start_checkpoint();
+          last_checkpoint = wall;
         }
       }
+      if (bool ok = false; finish_checkpoint(false, ok) && !ok)
+        last_checkpoint = wall - checkpoint_interval_ms * 9 / 10;  // retry after a tenth of the interval
+    }
+    if (bool ok = false; finish_checkpoint(true, ok) && !ok) {
     }
     if (failed) return;
     // Stop with checkpoints that keep sessions open: the final checkpoint replaces the flush.
     if (!ended && checkpoint_interval_ms > 0 && !flush_at_stop) {
       if (paused) source.resume();
-      if (checkpoint(pending, next)) {
+      if (final_checkpoint(pending, next)) {
         final_checkpoint_taken = true;
         return;
       }
@@ -454,8 +513,10 @@ core::Expected<bool> Pipeline::run(const std::atomic<bool>& stop) {
   if (p.checkpoint_interval_ms > 0) {
     if (!p.final_checkpoint_taken) {
       // Everything was flushed and delivered: the checkpoint holds the parser and positions.
-      auto written = p.write_checkpoint();
+      auto positions = p.position_list();
+      auto written = p.checkpoint_writer(PipelineCheckpoint{positions, p.windower.state(p.clock.now)})();
       if (!written) return core::Error{"checkpoint at shutdown: " + written.error().message};
+      p.checkpoint_done(positions, *written, {}, {});
     }
     return true;
   }

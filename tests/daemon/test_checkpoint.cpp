@@ -5,6 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -195,7 +198,12 @@ TEST_CASE("a pipeline restarted from its checkpoint publishes what an uninterrup
     FakeScorer scorer;
     Pipeline p(config(mode), source, fake_map, scorer, sink, text);
     p.enable_checkpoints(
-        3'600'000, [&](const PipelineCheckpoint& c) { return write_checkpoint(dir, CheckpointMeta{"fake-v1", to_string(mode), 0, "", {}}, c); },
+        3'600'000,
+        [&](PipelineCheckpoint c) -> CheckpointJob {
+          return [&dir, mode, c = std::move(c)] {
+            return write_checkpoint(dir, CheckpointMeta{"fake-v1", to_string(mode), 0, "", {}}, c);
+          };
+        },
         flush_at_stop);
     REQUIRE(p.run(stop).has_value());
     checkpoints = p.stats().checkpoints;
@@ -237,4 +245,91 @@ TEST_CASE("a pipeline restarted from its checkpoint publishes what an uninterrup
     CHECK(sessions(sink) == sessions(ref_sink));
   }
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// The sample's lines, then nothing (but never the end) until the pipeline is stopped.
+class EndlessSource : public Source {
+ public:
+  EndlessSource() : inner_(kSample, 1 << 16) {}
+  PollStatus poll(std::vector<Record>& out, std::size_t max, std::chrono::milliseconds t) override {
+    if (!eof_ && inner_.poll(out, max, t) == PollStatus::end_of_stream) eof_ = true;
+    if (eof_) std::this_thread::sleep_for(std::min(t, std::chrono::milliseconds(5)));
+    return PollStatus::ok;
+  }
+  void pause() override {}
+  void resume() override {}
+  void store_offsets(std::span<const SourcePosition> o) override { inner_.store_offsets(o); }
+
+ private:
+  FileSource inner_;
+  bool eof_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("a periodic checkpoint waits for the windows in flight while the consumer goes on", "[checkpoint][pipeline][async]") {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool blocked = false, prepared = false, released = false, job_ran = false, job_saw_released = false;
+  FakeScorer scorer;
+  scorer.gate = [&] {  // the first batch blocks until the test releases it
+    std::unique_lock lock(mu);
+    blocked = true;
+    cv.wait(lock, [&] { return released; });
+  };
+  EndlessSource source;
+  CapturingSink sink;
+  PipelineConfig c = config(WindowConfig::Mode::session);
+  c.tick_ms = 1;
+  Pipeline p(c, source, fake_map, scorer, sink, text);
+  const std::string dir = temp_dir("periodic");
+  p.enable_checkpoints(
+      1,
+      [&](PipelineCheckpoint ck) -> CheckpointJob {
+        {
+          std::lock_guard lock(mu);
+          if (!blocked || prepared)  // not the checkpoint under test: written right away
+            return [&dir, ck = std::move(ck)] { return write_checkpoint(dir, CheckpointMeta{"fake-v1", "session", 0, "", {}}, ck); };
+          prepared = true;  // consumer thread, at the checkpoint moment, with windows in flight
+        }
+        cv.notify_all();
+        return [&, ck = std::move(ck)]() -> core::Expected<std::uint64_t> {
+          {
+            std::lock_guard lock(mu);
+            if (!job_ran) job_saw_released = released;
+            job_ran = true;
+          }
+          cv.notify_all();
+          return write_checkpoint(dir, CheckpointMeta{"fake-v1", "session", 0, "", {}}, ck);
+        };
+      },
+      false);
+  std::atomic<bool> stop{false};
+  bool run_ok = false;
+  std::thread runner([&] { run_ok = p.run(stop).has_value(); });
+  {
+    std::unique_lock lock(mu);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return prepared; }));
+    // The scorer holds the first windows: the job must not run while they are in flight
+    // (looked at for 300 ms; a job that does not wait runs within microseconds).
+    CHECK_FALSE(cv.wait_for(lock, std::chrono::milliseconds(300), [&] { return job_ran; }));
+    released = true;
+  }
+  cv.notify_all();
+  {
+    std::unique_lock lock(mu);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return job_ran; }));
+  }
+  CHECK(job_saw_released);
+  while (p.stats().checkpoints == 0) std::this_thread::yield();
+  stop = true;
+  runner.join();
+  CHECK(run_ok);
+  CHECK(p.stats().checkpoints >= 2);  // periodic one(s) and the last one
+  CHECK(p.stats().checkpoint_failures == 0);
+  auto file = read_checkpoint(dir);
+  REQUIRE(file.has_value());
+  CHECK(file->pipeline.positions.at(0).offset == 2000);
 }

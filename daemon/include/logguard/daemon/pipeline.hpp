@@ -12,10 +12,13 @@
 //
 // Offsets. Without checkpoints, the stored offset of a partition is the OffsetTracker's:
 // every line below it is scored and delivered. With checkpoints (enable_checkpoints), every
-// interval_ms the consumer thread waits until every window it handed over is delivered
-// (a quiescent point), passes the open state (windower + per-partition positions) to the
-// checkpoint writer and, once that succeeded, stores the positions: every line below them is
-// either delivered or in the checkpoint. A restarted pipeline restores the checkpoint and
+// interval_ms the consumer thread copies the open state (windower + per-partition positions)
+// and hands the writer's job to a checkpoint thread, then goes on consuming. That thread waits
+// until every window handed over before the copy is delivered, then runs the job (encode,
+// write, fsync, atomic rename); back on the consumer thread, once it succeeded, the positions
+// are stored: every line below them is either delivered or in the checkpoint. (The file is
+// only replaced after those windows were delivered, so a file newer than the stored offsets is
+// still complete.) The last checkpoint at shutdown runs the same steps on the consumer thread. A restarted pipeline restores the checkpoint and
 // continues exactly where it was taken. Records below a partition's position (re-delivered
 // after a restart or a rebalance) are skipped and counted, in both modes.
 //
@@ -54,8 +57,12 @@ struct PipelineCheckpoint {
   std::vector<SourcePosition> positions;  // per partition: the next offset to process
   WindowerState windows;
 };
-/// Writes a checkpoint durably (consumer thread); returns the bytes written or why not.
-using CheckpointWriter = std::function<core::Expected<std::uint64_t>(const PipelineCheckpoint&)>;
+/// Encodes and durably writes one checkpoint; returns the bytes written or why not. Runs on
+/// the checkpoint thread (periodic checkpoints) or the consumer thread (the last one).
+using CheckpointJob = std::function<core::Expected<std::uint64_t>()>;
+/// Called on the consumer thread at the moment of a checkpoint with a copy of the open state:
+/// captures whatever only that thread may read (the parser) and returns the job.
+using CheckpointWriter = std::function<CheckpointJob(PipelineCheckpoint)>;
 
 /// Record -> template id (Drain parse + the encoder's vocabulary). Consumer thread only.
 using Mapper = std::function<core::TemplateId(const Record&)>;
