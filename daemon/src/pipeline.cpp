@@ -30,12 +30,12 @@ std::int64_t wall_ms() {
 }
 
 // The windower's clock (steady milliseconds that pass while the consumer is caught up).
-// While it is behind -- paused by backpressure, or the last poll filled a whole batch, so
-// more input is already waiting -- the clock stands still: a session turns idle when no line
-// of it arrived for idle_timeout_ms of input time, never because the consumer was busy or
-// paused (a stall would otherwise close sessions whose next lines sit in the fetch queue, and
-// those partial windows look anomalous). A full-speed file replay therefore closes sessions
-// at the end, on length or by eviction, not on idle. Consumer thread only.
+// While it is behind -- paused by backpressure, or the poll filled a whole batch with records
+// produced more than kBehindMs ago, so a backlog is waiting -- the clock stands still: a
+// session turns idle when no line of it arrived for idle_timeout_ms of input time, never
+// because the consumer was busy or paused (a stall would otherwise close sessions whose next
+// lines sit in the fetch queue, and those partial windows look anomalous). Records of file and
+// stdin sources carry their read time, so a replay runs on the wall clock. Consumer thread only.
 // The time since the previous poll counts only when this poll shows the consumer caught up, so
 // a stall of any kind (a checkpoint, a slow batch) followed by a full poll is not input time.
 struct StreamClock {
@@ -50,6 +50,9 @@ struct StreamClock {
     return now;
   }
 };
+
+// A full poll whose newest record is older than this means the consumer has a backlog.
+constexpr std::int64_t kBehindMs = 500;
 
 // How long a checkpoint waits for the windows in flight to be delivered before it gives up
 // (and is retried at the next tick).
@@ -320,7 +323,13 @@ struct Pipeline::Impl {
         return;
       }
       ended = status == Source::PollStatus::end_of_stream;
-      const std::int64_t now = clock.advance(!paused && records.size() < config.poll_batch);  // window time
+      bool behind = paused;
+      if (!behind && records.size() >= config.poll_batch) {
+        std::int64_t newest = 0;
+        for (const Record& r : records) newest = std::max(newest, r.timestamp_ms);
+        behind = wall_ms() - newest > kBehindMs;
+      }
+      const std::int64_t now = clock.advance(!behind);  // window time
       const std::int64_t wall = now_ms();
       for (Record& r : records) {
         auto [at, fresh] = positions.try_emplace(r.pos.tp, r.pos.offset + 1);

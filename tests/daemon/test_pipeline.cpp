@@ -216,6 +216,7 @@ class PacedSource : public Source {
         r.line = "081109 203518 143 INFO dfs.DataNode: line " + std::to_string(offset_) + " of " +
                  (first_session ? "blk_1" : "blk_2");
         r.pos = SourcePosition{TopicPartition{"t", 0}, offset_++};
+        r.timestamp_ms = 1;  // produced long ago: a full poll of these is a backlog
         out.push_back(std::move(r));
       }
       if (++served_ == batches_) caught_up_at_ = std::chrono::steady_clock::now();
