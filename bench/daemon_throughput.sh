@@ -80,7 +80,7 @@ config() {  # config FILE TOPIC GROUP IDLE_MS
 source: {type: kafka}
 sink: {type: kafka}
 model: {bundle: $BUNDLE}
-state: {dir: $WORK/state-$3}
+state: {dir: $WORK/state-$3${BENCH_STATE_EXTRA:-}}
 pipeline:
   window: {key_pattern: 'blk_-?\d+', idle_timeout_ms: $4}
 kafka:
@@ -167,7 +167,7 @@ skip=$("$BIN/logguard" tail --brokers "$BROKERS" --topic anomalies --idle-ms 200
 T=$!; PIDS+=($T)
 log "C/D: replaying at $rate lines/s for ${SOAK}s"
 "$BIN/logguard" replay --brokers "$BROKERS" --topic logs-live --input "$DATA" --loop 0 --fresh-keys \
-  --rate "$rate" --key-pattern 'blk_-?\d+' -q &
+  --rate "$rate" --key-pattern 'blk_-?\d+' ${BENCH_REPLAY_PROPS:-} -q &
 R=$!; PIDS+=($R)
 : >"$WORK/rss.txt"
 c0="$(cpu_s $D) $(cpu_s "$KPID") $(cpu_s $R) $(date +%s.%N)"

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <map>
@@ -136,6 +137,18 @@ KafkaConfig read_kafka(YamlSection s, const YAML::Node& node) {
     c.consumer = read_string_map(node["consumer"], s.path() + ".consumer");
     c.producer = read_string_map(node["producer"], s.path() + ".producer");
   }
+  validated(s.path(), [&] { c.validate(); });
+  return c;
+}
+
+RoutingConfig read_routing(YamlSection s) {
+  RoutingConfig c;
+  s.get("enabled", c.enabled);
+  s.get("topic", c.topic);
+  s.get("partitions", c.partitions);
+  s.get("group_id", c.group_id);
+  s.get("transaction_interval_ms", c.transaction_interval_ms);
+  s.finish();
   validated(s.path(), [&] { c.validate(); });
   return c;
 }
@@ -312,6 +325,7 @@ AppConfig read_app(const YAML::Node& root, const std::string& source) {
   }
   app.pipeline = read_pipeline(top.child("pipeline"));
   app.kafka = read_kafka(top.child("kafka"), root["kafka"]);
+  app.routing = read_routing(top.child("routing"));
   app.metrics = read_metrics(top.child("metrics"));
   app.model = read_model(top.child("model"));
   const bool length_set = app.daemon.window_length_set, stride_set = app.daemon.window_stride_set;
@@ -319,6 +333,17 @@ AppConfig read_app(const YAML::Node& root, const std::string& source) {
   app.daemon.window_length_set = length_set;
   app.daemon.window_stride_set = stride_set;
   top.finish();
+  if (app.routing.enabled) {
+    if (app.daemon.source != DaemonConfig::SourceKind::kafka)
+      throw core::ConfigError("routing.enabled", "needs source.type: kafka");
+    if (app.pipeline.window.mode != WindowConfig::Mode::session ||
+        app.pipeline.window.key_from != WindowConfig::KeyFrom::pattern)
+      throw core::ConfigError("routing.enabled",
+                              "needs pipeline.window.mode: session with key_pattern (the router keys lines by it)");
+    if (app.routing.topic == app.kafka.output_topic ||
+        std::find(app.kafka.topics.begin(), app.kafka.topics.end(), app.routing.topic) != app.kafka.topics.end())
+      throw core::ConfigError("routing.topic", "must differ from kafka.topics and kafka.output_topic");
+  }
   return app;
 }
 

@@ -42,6 +42,7 @@
 #include "logguard/daemon/metrics.hpp"
 #include "logguard/daemon/model_stages.hpp"
 #include "logguard/daemon/pipeline.hpp"
+#include "logguard/daemon/session_key.hpp"
 #include "logguard/daemon/stream_sink.hpp"
 
 #ifndef LOGGUARD_VERSION
@@ -359,11 +360,26 @@ int run_daemon(const std::string& config_path) {
     if (app.daemon.sink == DaemonConfig::SinkKind::kafka) embedded->create_topic(app.kafka.output_topic, 1);
     std::fprintf(stderr, "logguardd: embedded Kafka at %s\n", bootstrap.c_str());
   }
+  // Routing (issue #6): this instance also runs the routing stage, and its scoring consumer
+  // reads the repartition topic instead of the input topics.
+  KafkaConfig scoring_kafka = app.kafka;
+  std::unique_ptr<Router> router;
+  if (app.routing.enabled) {
+    if (embedded)
+      embedded->create_topic(app.routing.topic, std::max(1, app.routing.partitions));
+    auto keyer = std::make_shared<SessionKeyExtractor>(app.pipeline.window);
+    router = std::make_unique<Router>(app.kafka, app.routing, bootstrap,
+                                      [keyer](std::string_view line, std::vector<std::string_view>& keys) {
+                                        keyer->extract(line, std::string_view(), keys);
+                                      });
+    router->ensure_topic(std::chrono::milliseconds(10000));
+    scoring_kafka.topics = {app.routing.topic};
+  }
   std::unique_ptr<Source> source;
   KafkaSource* kafka_source = nullptr;
   switch (app.daemon.source) {
     case DaemonConfig::SourceKind::kafka: {
-      auto k = std::make_unique<KafkaSource>(app.kafka, bootstrap);
+      auto k = std::make_unique<KafkaSource>(scoring_kafka, bootstrap);
       kafka_source = k.get();
       source = std::move(k);
       break;
@@ -423,6 +439,23 @@ int run_daemon(const std::string& config_path) {
       up.Set(static_cast<double>(kafka_source->brokers_up()));
     });
   }
+  if (router) {
+    const RouterStats& rs = router->stats();
+    struct Pair {
+      prometheus::Counter* counter;
+      const std::atomic<std::uint64_t>* value;
+    };
+    std::vector<Pair> pairs{
+        {&metrics.counter("logguard_routed_lines_total", "Lines re-produced to the repartition topic keyed by session"),
+         &rs.lines},
+        {&metrics.counter("logguard_routed_unkeyed_lines_total", "Routed lines without a session key"), &rs.unkeyed},
+        {&metrics.counter("logguard_router_transactions_total", "Routing transactions committed"), &rs.transactions},
+        {&metrics.counter("logguard_router_aborts_total", "Routing transactions aborted (their lines are routed again)"),
+         &rs.aborts}};
+    metrics.on_scrape([pairs] {
+      for (const auto& p : pairs) Metrics::advance(*p.counter, static_cast<double>(p.value->load()));
+    });
+  }
   if (kafka_sink) {
     auto& up = metrics.gauge("logguard_sink_brokers", "Brokers the anomaly producer is connected to (-1: unknown yet)");
     metrics.on_scrape([&up, kafka_sink] { up.Set(static_cast<double>(kafka_sink->brokers_up())); });
@@ -447,7 +480,18 @@ int run_daemon(const std::string& config_path) {
   ready = true;
   sd_notify(0, "READY=1");
   std::fprintf(stderr, "logguardd: ready\n");
+  std::thread router_thread;
+  core::Expected<bool> router_result = true;
+  if (router)
+    router_thread = std::thread([&] {
+      pthread_setname_np(pthread_self(), "lg-router");
+      router_result = router->run(stop);
+      if (!router_result) stop = true;  // the scoring side stops too; reported below
+    });
   auto result = pipeline.run(stop);
+  stop = true;
+  if (router_thread.joinable()) router_thread.join();
+  if (result && !router_result) result = core::Error{router_result.error().message};
   ready = false;
   if (kafka_source) kafka_source->close();  // commits the stored offsets
   const auto& st = pipeline.stats();

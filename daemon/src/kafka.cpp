@@ -4,6 +4,10 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <librdkafka/rdkafkacpp.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -577,5 +581,237 @@ bool KafkaTopicReader::poll(KafkaMessage& out, std::chrono::milliseconds timeout
 }
 
 std::string KafkaTopicReader::error() const { return impl_->events.fatal_error(); }
+
+}  // namespace logguard::daemon
+
+// ---- Router ---------------------------------------------------------------------------------
+
+namespace logguard::daemon {
+
+void RoutingConfig::validate() const {
+  if (!enabled) return;
+  if (topic.empty()) throw ConfigError("topic", "must name the repartition topic");
+  if (partitions < 0) throw ConfigError("partitions", "must be >= 0 (0 = as many as the input topics)");
+  if (transaction_interval_ms <= 0) throw ConfigError("transaction_interval_ms", "must be > 0");
+}
+
+struct Router::Impl : RdKafka::RebalanceCb {
+  KafkaConfig kafka;
+  RoutingConfig routing;
+  KeyOf key_of;
+  ErrorEvents consumer_events, producer_events;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+  std::unique_ptr<RdKafka::Producer> producer;
+  RouterStats stats;
+  bool in_txn = false;
+  std::size_t txn_lines = 0;
+  std::string failure;  // fatal transaction error
+
+  // Revoked partitions: their lines so far go out with the open transaction first, so that
+  // the next owner starts exactly after them.
+  void rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& parts) override {
+    const bool cooperative = c->rebalance_protocol() == "COOPERATIVE";
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      if (cooperative) delete c->incremental_assign(parts);
+      else c->assign(parts);
+      return;
+    }
+    if (in_txn) commit();
+    if (cooperative) delete c->incremental_unassign(parts);
+    else c->unassign();
+  }
+
+  // Seeks every assigned partition back to the group's committed offset (after an abort).
+  void rewind() {
+    PartitionList l;
+    consumer->assignment(l.v);
+    if (l.v.empty()) return;
+    consumer->committed(l.v, 10000);
+    for (auto* tp : l.v) {
+      if (tp->offset() < 0) tp->set_offset(RdKafka::Topic::OFFSET_BEGINNING);
+      consumer->seek(*tp, 10000);
+    }
+  }
+
+  void abort() {
+    std::unique_ptr<RdKafka::Error> e(producer->abort_transaction(30000));
+    if (e && failure.empty()) failure = "router: cannot abort a transaction: " + e->str();
+    in_txn = false;
+    txn_lines = 0;
+    ++stats.aborts;
+    rewind();
+  }
+
+  // Commits the open transaction with the consumer's positions. On an abortable error the
+  // transaction is aborted and the consumer rewound; a fatal one is remembered.
+  void commit() {
+    if (!in_txn) return;
+    PartitionList l;
+    consumer->assignment(l.v);
+    consumer->position(l.v);
+    std::unique_ptr<RdKafka::ConsumerGroupMetadata> md(consumer->groupMetadata());
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      std::unique_ptr<RdKafka::Error> e(producer->send_offsets_to_transaction(l.v, md.get(), 30000));
+      if (!e) e.reset(producer->commit_transaction(30000));
+      if (!e) {
+        in_txn = false;
+        txn_lines = 0;
+        ++stats.transactions;
+        return;
+      }
+      if (e->is_retriable()) continue;
+      if (e->txn_requires_abort()) return abort();
+      if (failure.empty()) failure = "router: transaction failed: " + e->str();
+      return;
+    }
+    abort();
+  }
+};
+
+Router::Router(const KafkaConfig& kafka, const RoutingConfig& routing, const std::string& bootstrap, KeyOf key_of)
+    : impl_(std::make_unique<Impl>()) {
+  kafka.validate();
+  routing.validate();
+  if (kafka.topics.empty()) throw ConfigError("kafka.topics", "must list at least one input topic");
+  impl_->kafka = kafka;
+  impl_->routing = routing;
+  impl_->key_of = std::move(key_of);
+  const std::string group = routing.group_id.empty() ? kafka.group_id + "-router" : routing.group_id;
+
+  std::unique_ptr<RdKafka::Conf> cc(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  set_or_throw(*cc, "bootstrap.servers", bootstrap);
+  set_or_throw(*cc, "group.id", group);
+  set_or_throw(*cc, "enable.auto.commit", "false");  // offsets go with the transactions
+  set_or_throw(*cc, "auto.offset.reset", "earliest");
+  set_or_throw(*cc, "queued.min.messages", "1000000");
+  set_or_throw(*cc, "max.partition.fetch.bytes", "8388608");
+  apply(*cc, "kafka.consumer.", kafka.consumer);
+  set_cb(*cc, "rebalance_cb", static_cast<RdKafka::RebalanceCb*>(impl_.get()));
+  set_cb(*cc, "event_cb", static_cast<RdKafka::EventCb*>(&impl_->consumer_events));
+  std::string err;
+  impl_->consumer.reset(RdKafka::KafkaConsumer::create(cc.get(), err));
+  if (!impl_->consumer) throw ConfigError("kafka.consumer", "router: cannot create consumer: " + err);
+
+  std::unique_ptr<RdKafka::Conf> pc(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  set_or_throw(*pc, "bootstrap.servers", bootstrap);
+  // Unique per process: fencing of a stale router is done by the consumer group generation
+  // (KIP-447), not by reusing the id.
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  set_or_throw(*pc, "transactional.id", group + "-" + host + "-" + std::to_string(::getpid()));
+  set_or_throw(*pc, "linger.ms", "5");
+  apply(*pc, "kafka.producer.", kafka.producer);
+  set_cb(*pc, "event_cb", static_cast<RdKafka::EventCb*>(&impl_->producer_events));
+  impl_->producer.reset(RdKafka::Producer::create(pc.get(), err));
+  if (!impl_->producer) throw ConfigError("kafka.producer", "router: cannot create producer: " + err);
+}
+
+Router::~Router() {
+  if (impl_->consumer) impl_->consumer->close();
+}
+
+const RouterStats& Router::stats() const noexcept { return impl_->stats; }
+
+void Router::ensure_topic(std::chrono::milliseconds timeout) {
+  auto& p = *impl_;
+  if (topic_partitions(*p.producer, p.routing.topic, timeout)) return;  // exists
+  int parts = p.routing.partitions;
+  if (parts == 0) {
+    for (const auto& t : p.kafka.topics) {
+      auto n = topic_partitions(*p.producer, t, timeout);
+      if (!n) throw core::LoadError("kafka.topics: " + n.error().message);
+      parts = std::max(parts, *n);
+    }
+  }
+  rd_kafka_t* rk = p.producer->c_ptr();
+  char err[512];
+  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(p.routing.topic.c_str(), parts, -1, err, sizeof err);
+  if (!nt) throw core::LoadError("routing.topic: " + std::string(err));
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_CreateTopics(rk, &nt, 1, nullptr, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, static_cast<int>(timeout.count()));
+  std::string problem;
+  if (!ev) {
+    problem = "no answer from the brokers within " + std::to_string(timeout.count()) + " ms";
+  } else if (rd_kafka_event_error(ev)) {
+    problem = rd_kafka_event_error_string(ev);
+  } else if (const auto* res = rd_kafka_event_CreateTopics_result(ev)) {
+    std::size_t n = 0;
+    const rd_kafka_topic_result_t** tr = rd_kafka_CreateTopics_result_topics(res, &n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto e = rd_kafka_topic_result_error(tr[i]);
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+        problem = rd_kafka_topic_result_error_string(tr[i]) ? rd_kafka_topic_result_error_string(tr[i]) : rd_kafka_err2str(e);
+    }
+  }
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_NewTopic_destroy(nt);
+  if (!problem.empty()) throw core::LoadError("routing.topic: cannot create " + p.routing.topic + ": " + problem);
+  std::fprintf(stderr, "logguardd: created repartition topic %s with %d partitions\n", p.routing.topic.c_str(), parts);
+}
+
+core::Expected<bool> Router::run(const std::atomic<bool>& stop) {
+  auto& p = *impl_;
+  {
+    std::unique_ptr<RdKafka::Error> e(p.producer->init_transactions(30000));
+    if (e) return core::Error{"router: cannot initialise transactions: " + e->str()};
+  }
+  if (auto e = p.consumer->subscribe(p.kafka.topics); e != RdKafka::ERR_NO_ERROR)
+    return core::Error{"router: cannot subscribe: " + RdKafka::err2str(e)};
+  std::vector<std::string_view> keys;
+  auto txn_start = std::chrono::steady_clock::now();
+  const auto interval = std::chrono::milliseconds(p.routing.transaction_interval_ms);
+  while (!stop && p.failure.empty()) {
+    if (!p.in_txn) {
+      std::unique_ptr<RdKafka::Error> e(p.producer->begin_transaction());
+      if (e) return core::Error{"router: cannot begin a transaction: " + e->str()};
+      p.in_txn = true;
+      txn_start = std::chrono::steady_clock::now();
+    }
+    std::unique_ptr<RdKafka::Message> m(p.consumer->consume(50));
+    if (m->err() == RdKafka::ERR_NO_ERROR) {
+      const auto* payload = static_cast<const char*>(m->payload());
+      const std::string_view line(payload ? payload : "", payload ? m->len() : 0);
+      keys.clear();
+      p.key_of(line, keys);
+      const std::string_view key = keys.empty() ? std::string_view() : keys.front();
+      const RdKafka::MessageTimestamp ts = m->timestamp();
+      for (;;) {
+        const RdKafka::ErrorCode e = p.producer->produce(
+            p.routing.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+            const_cast<char*>(line.data()), line.size(), key.empty() ? nullptr : key.data(), key.size(),
+            ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE ? 0 : ts.timestamp, nullptr);
+        if (e == RdKafka::ERR__QUEUE_FULL) {
+          p.producer->poll(50);
+          continue;
+        }
+        if (e != RdKafka::ERR_NO_ERROR) return core::Error{"router: cannot produce: " + RdKafka::err2str(e)};
+        break;
+      }
+      ++p.txn_lines;
+      ++p.stats.lines;
+      if (key.empty()) ++p.stats.unkeyed;
+    } else if (m->err() != RdKafka::ERR__TIMED_OUT && m->err() != RdKafka::ERR__PARTITION_EOF) {
+      if (m->err() == RdKafka::ERR__FATAL || !p.consumer_events.fatal_error().empty())
+        return core::Error{"router: consumer: " + p.consumer_events.fatal_error()};
+    }
+    p.producer->poll(0);
+    if (!p.producer_events.fatal_error().empty()) return core::Error{"router: producer: " + p.producer_events.fatal_error()};
+    if (p.txn_lines > 0 && std::chrono::steady_clock::now() - txn_start >= interval) p.commit();
+    else if (p.txn_lines == 0 && std::chrono::steady_clock::now() - txn_start >= interval) txn_start = std::chrono::steady_clock::now();
+  }
+  if (p.failure.empty() && p.in_txn) {
+    if (p.txn_lines > 0) p.commit();
+    else {
+      std::unique_ptr<RdKafka::Error> e(p.producer->abort_transaction(30000));
+      p.in_txn = false;
+    }
+  }
+  if (!p.failure.empty()) return core::Error{p.failure};
+  p.consumer->close();
+  return true;
+}
 
 }  // namespace logguard::daemon

@@ -42,6 +42,7 @@ struct AppConfig {
   core::ParserConfig parser;   // `parser:` section
   PipelineConfig pipeline;     // `pipeline:` section (logguardd: windows, batching, queues)
   KafkaConfig kafka;           // `kafka:` section (logguardd)
+  RoutingConfig routing;       // `routing:` section (logguardd: re-key unkeyed input by session)
   MetricsConfig metrics;       // `metrics:` section (logguardd: /metrics, /healthz, /readyz)
   ModelSection model;          // `model:` section (logguard train/detect, logguardd scoring)
   DaemonConfig daemon;         // `source:`, `sink:`, `state:`, `shutdown_timeout_ms` (logguardd)
