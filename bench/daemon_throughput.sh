@@ -29,19 +29,9 @@ while (($#)); do
   esac
 done
 mkdir -p "$(dirname "$OUT")"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/logguard-bench.XXXXXX")
-KDIR=$WORK/kafka
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  "$ROOT/deploy/kafka-local.sh" stop "$KDIR" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$ROOT/bench/broker_lib.sh"
+bench_workdir bench
 metric() { { curl -sf "http://127.0.0.1:$MPORT/metrics" || true; } | awk -v n="$1" '$1 == n && !done { print $2; done = 1 }'; }
-cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
 result() { echo "$1" | tee -a "$OUT"; }
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p')"
 
@@ -51,10 +41,7 @@ DATA=${LOGGUARD_BENCH_LOG:-${TMPDIR:-/tmp}/logguard-bench-hdfs-$LINES.log}
 LINES=$(wc -l <"$DATA")
 
 # ---- broker ----------------------------------------------------------------------------------
-export KAFKA_PORT=$(free_port) KAFKA_CONTROLLER_PORT=$(free_port) KAFKA_HEAP=${KAFKA_HEAP:-1g}
-BROKERS=127.0.0.1:$KAFKA_PORT
-"$ROOT/deploy/kafka-local.sh" start "$KDIR" >&2
-KPID=$(cat "$KDIR/kafka.pid")
+kafka_up
 "$ROOT/deploy/kafka-local.sh" topic logs 2 "$KDIR" >/dev/null
 "$ROOT/deploy/kafka-local.sh" topic logs-live 2 "$KDIR" >/dev/null
 KAFKA_TOPIC_CONFIG="message.timestamp.type=LogAppendTime" "$ROOT/deploy/kafka-local.sh" topic anomalies 1 "$KDIR" >/dev/null

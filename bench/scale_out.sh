@@ -5,50 +5,44 @@
 # with its own group; "complete" = first line read -> every session closed, scored and
 # delivered on every instance, less the final idle wait (as bench/daemon_throughput.sh, B).
 #
-#   bench/scale_out.sh BIN_DIR --bundle DIR [--partitions P] [--instances "1 2"] [--out FILE]
+#   bench/scale_out.sh BIN_DIR --bundle DIR [--partitions P] [--instances "1 2"] [--routing] [--out FILE]
+# --routing: the input is loaded UNKEYED and every instance runs the routing stage (routing:
+# enabled) into a repartition topic of P partitions, which the scorers read.
 # Input: $LOGGUARD_BENCH_LOG or a 2M-line render (bench/render_hdfs.py). Takes the whole
 # machine. Results as JSON lines (default bench-results/scale-out.jsonl).
 set -euo pipefail
 BIN=$(cd "${1:?usage: $0 BIN_DIR --bundle DIR [options]}" && pwd); shift
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUNDLE="" PARTS=6 COUNTS="1 2" OUT=$ROOT/bench-results/scale-out.jsonl IDLE=2000
+BUNDLE="" PARTS=6 COUNTS="1 2" OUT=$ROOT/bench-results/scale-out.jsonl IDLE=2000 ROUTING=""
 while (($#)); do
   case $1 in
     --bundle) BUNDLE=$2; shift 2 ;;
     --partitions) PARTS=$2; shift 2 ;;
     --instances) COUNTS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
+    --routing) ROUTING=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 [[ -n "$BUNDLE" ]] || { echo "--bundle is required" >&2; exit 2; }
 mkdir -p "$(dirname "$OUT")"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/logguard-scale.XXXXXX")
-KDIR=$WORK/kafka
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  "$ROOT/deploy/kafka-local.sh" stop "$KDIR" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+source "$ROOT/bench/broker_lib.sh"
+bench_workdir scale
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 
 DATA=${LOGGUARD_BENCH_LOG:-${TMPDIR:-/tmp}/logguard-bench-hdfs-2000000.log}
 [[ -f "$DATA" ]] || python3 "$ROOT/bench/render_hdfs.py" --lines 2000000 --out "$DATA"
 LINES=$(wc -l <"$DATA")
 
-export KAFKA_PORT=$(free_port) KAFKA_CONTROLLER_PORT=$(free_port) KAFKA_HEAP=${KAFKA_HEAP:-1g}
-BROKERS=127.0.0.1:$KAFKA_PORT
-"$ROOT/deploy/kafka-local.sh" start "$KDIR" >&2
-KPID=$(cat "$KDIR/kafka.pid")
+kafka_up
 "$ROOT/deploy/kafka-local.sh" topic logs "$PARTS" "$KDIR" >/dev/null
 "$ROOT/deploy/kafka-local.sh" topic anomalies 1 "$KDIR" >/dev/null
 log "loading $LINES lines into $PARTS partitions"
-"$BIN/logguard" replay --brokers "$BROKERS" --topic logs --input "$DATA" --key-pattern 'blk_-?\d+' -X linger.ms=20 -q
+if [[ -n "$ROUTING" ]]; then
+  "$BIN/logguard" replay --brokers "$BROKERS" --topic logs --input "$DATA" -X linger.ms=20 -q
+else
+  "$BIN/logguard" replay --brokers "$BROKERS" --topic logs --input "$DATA" --key-pattern 'blk_-?\d+' -X linger.ms=20 -q
+fi
 
 for n in $COUNTS; do
   group=scale-$n
@@ -68,6 +62,7 @@ kafka:
   group_id: $group
   output_topic: anomalies
 metrics: {port: $port}
+${ROUTING:+routing: {enabled: true, topic: logs-by-session-$n, partitions: $PARTS}}
 YAML
     ports+=("$port")
   done
@@ -97,7 +92,7 @@ YAML
     for d in "${daemons[@]}"; do kill -0 "$d" || { tail "$WORK/$group-"*.log >&2; exit 1; }; done
     sleep 0.25
   done
-  python3 - "$samples" "$LINES" "$n" "$PARTS" "$IDLE" "$machine" <<'PY' | tee -a "$OUT"
+  python3 - "$samples" "$LINES" "$n" "$PARTS" "$IDLE" "$machine" "$ROUTING" <<'PY' | tee -a "$OUT"
 import json, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[1])]
 n = float(sys.argv[2]); idle_s = float(sys.argv[5]) / 1000
@@ -105,7 +100,7 @@ t0 = next(r for r in rows if r[1] > 0)
 end = rows[-1]
 done = next(r for r in rows if r[4] >= end[4])
 wall = done[0] - t0[0] - idle_s
-print(json.dumps({"phase": "scale-out", "instances": int(sys.argv[3]), "partitions": int(sys.argv[4]), "lines": int(n),
+print(json.dumps({"phase": "scale-out-routed" if sys.argv[7] else "scale-out", "instances": int(sys.argv[3]), "partitions": int(sys.argv[4]), "lines": int(n),
   "lines_per_s_complete": round(n / wall), "seconds": round(wall, 2), "windows_scored": int(end[4]),
   "daemons_cpu_share": round((done[2] - t0[2]) / wall, 2), "broker_cpu_share": round((done[3] - t0[3]) / wall, 2),
   "daemon_cpu_us_per_line": round((end[2] - t0[2]) / n * 1e6, 2), "machine": sys.argv[6]}))

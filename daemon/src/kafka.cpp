@@ -64,6 +64,17 @@ struct PartitionList {
   ~PartitionList() { RdKafka::TopicPartition::destroy(v); }
 };
 
+// Defaults of the daemon's consumers (the scoring source and the router), before the
+// pass-through properties. Prefetch measured on a 2-partition HDFS topic (docs/daemon-bench.md,
+// run 4): with librdkafka's queued.min.messages of 100000 the fetcher keeps backing off and the
+// daemon idles at ~113k lines/s; 1M (bounded by queued.max.messages.kbytes, 64 MiB per
+// partition) and 8 MiB partition fetches let it read 300k+ lines/s.
+void set_consumer_defaults(RdKafka::Conf& conf) {
+  set_or_throw(conf, "auto.offset.reset", "earliest");
+  set_or_throw(conf, "queued.min.messages", "1000000");
+  set_or_throw(conf, "max.partition.fetch.bytes", "8388608");
+}
+
 // How often librdkafka reports statistics (broker states, consumer lag) unless configured.
 constexpr const char* kStatsIntervalMs = "1000";
 
@@ -226,14 +237,8 @@ KafkaSource::KafkaSource(const KafkaConfig& config, const std::string& bootstrap
   set_or_throw(*conf, "group.id", config.group_id);
   set_or_throw(*conf, "enable.auto.offset.store", "false");
   set_or_throw(*conf, "enable.auto.commit", "true");
-  set_or_throw(*conf, "auto.offset.reset", "earliest");
   set_or_throw(*conf, "statistics.interval.ms", kStatsIntervalMs);
-  // Prefetch defaults measured on a 2-partition HDFS topic (docs/daemon-bench.md, run 4): with
-  // librdkafka's queued.min.messages of 100000 the fetcher keeps backing off and the daemon
-  // idles at ~113k lines/s; 1M (bounded by queued.max.messages.kbytes, 64 MiB per partition)
-  // and 8 MiB partition fetches let it read 300k+ lines/s. Both can be overridden below.
-  set_or_throw(*conf, "queued.min.messages", "1000000");
-  set_or_throw(*conf, "max.partition.fetch.bytes", "8388608");
+  set_consumer_defaults(*conf);
   apply(*conf, "kafka.consumer.", config.consumer);
   set_cb(*conf, "rebalance_cb", static_cast<RdKafka::RebalanceCb*>(impl_.get()));
   set_cb(*conf, "event_cb", static_cast<RdKafka::EventCb*>(&impl_->events));
@@ -683,9 +688,7 @@ Router::Router(const KafkaConfig& kafka, const RoutingConfig& routing, const std
   set_or_throw(*cc, "bootstrap.servers", bootstrap);
   set_or_throw(*cc, "group.id", group);
   set_or_throw(*cc, "enable.auto.commit", "false");  // offsets go with the transactions
-  set_or_throw(*cc, "auto.offset.reset", "earliest");
-  set_or_throw(*cc, "queued.min.messages", "1000000");
-  set_or_throw(*cc, "max.partition.fetch.bytes", "8388608");
+  set_consumer_defaults(*cc);
   apply(*cc, "kafka.consumer.", kafka.consumer);
   set_cb(*cc, "rebalance_cb", static_cast<RdKafka::RebalanceCb*>(impl_.get()));
   set_cb(*cc, "event_cb", static_cast<RdKafka::EventCb*>(&impl_->consumer_events));

@@ -238,12 +238,19 @@ struct Pipeline::Impl {
     if (!failed) std::fprintf(stderr, "logguardd: checkpoint not taken: %s\n", why.c_str());
   }
 
+  // The positions and the writer's job for the open state now (consumer thread).
+  std::pair<std::vector<SourcePosition>, CheckpointJob> prepare_checkpoint() {
+    auto positions = position_list();
+    CheckpointJob job = checkpoint_writer(PipelineCheckpoint{positions, windower.state(clock.now)});
+    return {std::move(positions), std::move(job)};
+  }
+
   // Starts a periodic checkpoint on its own thread (consumer thread; none may be running).
   void start_checkpoint() {
     const auto t0 = std::chrono::steady_clock::now();
     auto r = std::make_unique<Running>();
-    r->positions = position_list();
-    CheckpointJob job = checkpoint_writer(PipelineCheckpoint{r->positions, windower.state(clock.now)});
+    auto [positions, job] = prepare_checkpoint();
+    r->positions = std::move(positions);
     r->started = t0;
     r->stall = std::chrono::steady_clock::now() - t0;
     Running* rp = r.get();
@@ -278,8 +285,7 @@ struct Pipeline::Impl {
     finish_checkpoint(true, ok);
     const auto t0 = std::chrono::steady_clock::now();
     if (!pending.empty() && !offer(pending, next, 100ms)) return false;
-    auto positions = position_list();
-    CheckpointJob job = checkpoint_writer(PipelineCheckpoint{positions, windower.state(clock.now)});
+    const auto [positions, job] = prepare_checkpoint();
     const auto t1 = std::chrono::steady_clock::now();
     auto written = run_job(job, handed);
     if (!written) {
@@ -367,8 +373,8 @@ struct Pipeline::Impl {
       if (bool ok = false; finish_checkpoint(false, ok) && !ok)
         last_checkpoint = wall - checkpoint_interval_ms * 9 / 10;  // retry after a tenth of the interval
     }
-    if (bool ok = false; finish_checkpoint(true, ok) && !ok) {
-    }
+    bool last_ok = false;
+    finish_checkpoint(true, last_ok);  // a failure was counted and reported; the next one retries
     if (failed) return;
     // Stop with checkpoints that keep sessions open: the final checkpoint replaces the flush.
     if (!ended && checkpoint_interval_ms > 0 && !flush_at_stop) {
@@ -522,8 +528,8 @@ core::Expected<bool> Pipeline::run(const std::atomic<bool>& stop) {
   if (p.checkpoint_interval_ms > 0) {
     if (!p.final_checkpoint_taken) {
       // Everything was flushed and delivered: the checkpoint holds the parser and positions.
-      auto positions = p.position_list();
-      auto written = p.checkpoint_writer(PipelineCheckpoint{positions, p.windower.state(p.clock.now)})();
+      const auto [positions, job] = p.prepare_checkpoint();
+      auto written = job();
       if (!written) return core::Error{"checkpoint at shutdown: " + written.error().message};
       p.checkpoint_done(positions, *written, {}, {});
     }

@@ -272,11 +272,10 @@ class EndlessSource : public Source {
 TEST_CASE("a periodic checkpoint waits for the windows in flight while the consumer goes on", "[checkpoint][pipeline][async]") {
   std::mutex mu;
   std::condition_variable cv;
-  bool blocked = false, prepared = false, released = false, job_ran = false, job_saw_released = false;
+  bool prepared = false, released = false, job_ran = false, job_saw_released = false;
   FakeScorer scorer;
-  scorer.gate = [&] {  // the first batch blocks until the test releases it
+  scorer.gate = [&] {  // no batch is scored (so no window delivered) until the test releases them
     std::unique_lock lock(mu);
-    blocked = true;
     cv.wait(lock, [&] { return released; });
   };
   EndlessSource source;
@@ -285,14 +284,16 @@ TEST_CASE("a periodic checkpoint waits for the windows in flight while the consu
   c.tick_ms = 1;
   Pipeline p(c, source, fake_map, scorer, sink, text);
   const std::string dir = temp_dir("periodic");
+  // The first checkpoint comes 200 ms after the start: by then the 2,000 lines were read and
+  // windows handed to the (blocked) scorer, so windows are in flight at its copy.
   p.enable_checkpoints(
-      1,
+      200,
       [&](PipelineCheckpoint ck) -> CheckpointJob {
         {
           std::lock_guard lock(mu);
-          if (!blocked || prepared)  // not the checkpoint under test: written right away
+          if (prepared)  // later checkpoints: written as usual
             return [&dir, ck = std::move(ck)] { return write_checkpoint(dir, CheckpointMeta{"fake-v1", "session", 0, "", {}}, ck); };
-          prepared = true;  // consumer thread, at the checkpoint moment, with windows in flight
+          prepared = true;  // consumer thread, at the checkpoint moment
         }
         cv.notify_all();
         return [&, ck = std::move(ck)]() -> core::Expected<std::uint64_t> {
@@ -324,6 +325,7 @@ TEST_CASE("a periodic checkpoint waits for the windows in flight while the consu
   }
   CHECK(job_saw_released);
   while (p.stats().checkpoints == 0) std::this_thread::yield();
+  CHECK(p.stats().windows > 0);
   stop = true;
   runner.join();
   CHECK(run_ok);
