@@ -62,7 +62,7 @@ kafka:
   group_id: $group
   output_topic: anomalies
 metrics: {port: $port}
-${ROUTING:+routing: {enabled: true, topic: logs-by-session-$n, partitions: $PARTS}}
+${ROUTING:+routing: {enabled: true, topic: logs-by-session-$n, partitions: $PARTS, transaction_interval_ms: ${ROUTING_INTERVAL_MS:-100}}}
 YAML
     ports+=("$port")
   done
