@@ -131,7 +131,6 @@ struct Pipeline::Impl {
   struct Running {
     std::thread thread;
     std::vector<SourcePosition> positions;
-    std::chrono::steady_clock::time_point started;
     std::chrono::steady_clock::duration stall{};
     core::Expected<std::uint64_t> result{std::uint64_t{0}};
     std::chrono::steady_clock::duration write{};
@@ -251,7 +250,6 @@ struct Pipeline::Impl {
     auto r = std::make_unique<Running>();
     auto [positions, job] = prepare_checkpoint();
     r->positions = std::move(positions);
-    r->started = t0;
     r->stall = std::chrono::steady_clock::now() - t0;
     Running* rp = r.get();
     const std::uint64_t handed_at = handed;
