@@ -8,6 +8,7 @@
 # DIR (default /tmp/logguard-kafka) holds config, data, log and pid. Env:
 #   KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), KAFKA_HEAP (512m),
 #   KAFKA_LIB (jar cache, default ~/.cache/logguard/kafka-<version>)
+#   KAFKA_EXTRA_PROPERTIES (lines appended to server.properties, e.g. shorter transaction cleanup for tests)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:-start}
@@ -66,6 +67,7 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
+${KAFKA_EXTRA_PROPERTIES:-}
 PROPS
     cat > "$dir/log4j2.properties" <<'L4J'
 status = warn

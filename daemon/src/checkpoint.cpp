@@ -1,5 +1,7 @@
 #include "logguard/daemon/checkpoint.hpp"
 
+#include "logguard/core/sequences.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -280,6 +282,30 @@ std::optional<CheckpointFile> read_checkpoint(const std::string& dir) {
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) throw core::LoadError(io_error("cannot read", path));
   return decode_checkpoint(bytes, path);
+}
+
+std::pair<std::size_t, std::size_t> remap_templates(const CheckpointMeta& meta, PipelineCheckpoint& p,
+                                                    const std::string& model_version,
+                                                    const std::unordered_map<std::string, core::TemplateId>& by_text) {
+  if (meta.model_version == model_version) return {0, 0};
+  std::unordered_map<std::uint32_t, core::TemplateId> remap;
+  for (const auto& [id, text] : meta.templates) {
+    auto it = by_text.find(core::normalize_template_text(text));
+    remap[id] = it == by_text.end() ? 0 : it->second;
+  }
+  std::size_t remapped = 0, lost = 0;
+  auto apply = [&](std::vector<Event>& v) {
+    for (auto& e : v) {
+      auto it = remap.find(e.template_id);
+      const core::TemplateId to = it == remap.end() ? 0 : it->second;
+      if (to == 0 && e.template_id != 0) ++lost;
+      e.template_id = to;
+      ++remapped;
+    }
+  };
+  for (auto& s : p.windows.sessions) apply(s.events);
+  apply(p.windows.stream);
+  return {remapped, lost};
 }
 
 }  // namespace logguard::daemon

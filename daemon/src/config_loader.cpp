@@ -153,6 +153,18 @@ RoutingConfig read_routing(YamlSection s) {
   return c;
 }
 
+HandoverConfig read_handover(YamlSection s) {
+  HandoverConfig c;
+  s.get("enabled", c.enabled);
+  s.get("topic", c.topic);
+  s.get("interval_ms", c.interval_ms);
+  s.get("timeout_ms", c.timeout_ms);
+  s.get("chunk_bytes", c.chunk_bytes);
+  s.finish();
+  validated(s.path(), [&] { c.validate(); });
+  return c;
+}
+
 MetricsConfig read_metrics(YamlSection s) {
   MetricsConfig c;
   s.get("enabled", c.enabled);
@@ -326,6 +338,7 @@ AppConfig read_app(const YAML::Node& root, const std::string& source) {
   app.pipeline = read_pipeline(top.child("pipeline"));
   app.kafka = read_kafka(top.child("kafka"), root["kafka"]);
   app.routing = read_routing(top.child("routing"));
+  app.handover = read_handover(top.child("handover"));
   app.metrics = read_metrics(top.child("metrics"));
   app.model = read_model(top.child("model"));
   const bool length_set = app.daemon.window_length_set, stride_set = app.daemon.window_stride_set;
@@ -343,6 +356,21 @@ AppConfig read_app(const YAML::Node& root, const std::string& source) {
     if (app.routing.topic == app.kafka.output_topic ||
         std::find(app.kafka.topics.begin(), app.kafka.topics.end(), app.routing.topic) != app.kafka.topics.end())
       throw core::ConfigError("routing.topic", "must differ from kafka.topics and kafka.output_topic");
+  }
+  if (app.handover.enabled) {
+    if (app.daemon.source != DaemonConfig::SourceKind::kafka)
+      throw core::ConfigError("handover.enabled", "needs source.type: kafka");
+    if (app.pipeline.window.mode != WindowConfig::Mode::session)
+      throw core::ConfigError("handover.enabled", "needs pipeline.window.mode: session");
+    if (!app.daemon.state_dir.empty())
+      throw core::ConfigError("handover.enabled",
+                              "replaces the state directory's checkpoints (open sessions go to the handover topic): "
+                              "unset state.dir");
+    if (app.handover.topic.empty()) app.handover.topic = app.kafka.group_id + "-sessions";
+    const std::string& t = app.handover.topic;
+    if (t == app.kafka.output_topic || (app.routing.enabled && t == app.routing.topic) ||
+        std::find(app.kafka.topics.begin(), app.kafka.topics.end(), t) != app.kafka.topics.end())
+      throw core::ConfigError("handover.topic", "must differ from the input, output and routing topics");
   }
   return app;
 }

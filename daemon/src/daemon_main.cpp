@@ -35,6 +35,7 @@
 #include "logguard/core/error.hpp"
 #include "logguard/core/sequences.hpp"
 #include "logguard/daemon/checkpoint.hpp"
+#include "logguard/daemon/handover.hpp"
 #include "logguard/daemon/cli.hpp"
 #include "logguard/daemon/config_loader.hpp"
 #include "logguard/daemon/file_source.hpp"
@@ -150,25 +151,10 @@ class StateKeeper {
     std::istringstream in(file->meta.parser_snapshot);
     mapper_.set_parser(core::LineParser::load(in, parser, path + " (parser state)"));
     const auto model = model_->current();
-    std::size_t events = 0, remapped = 0, lost = 0;
+    std::size_t events = 0;
     if (file->meta.model_version != model->version) {
       // Another bundle: carry the events' templates over by text (the bundle's own index).
-      std::unordered_map<std::uint32_t, core::TemplateId> remap;
-      for (const auto& [id, text] : file->meta.templates) {
-        auto it = model->by_text.find(core::normalize_template_text(text));
-        remap[id] = it == model->by_text.end() ? 0 : it->second;
-      }
-      auto apply = [&](std::vector<Event>& v) {
-        for (auto& e : v) {
-          auto it = remap.find(e.template_id);
-          const core::TemplateId to = it == remap.end() ? 0 : it->second;
-          if (to == 0 && e.template_id != 0) ++lost;
-          e.template_id = to;
-          ++remapped;
-        }
-      };
-      for (auto& s : file->pipeline.windows.sessions) apply(s.events);
-      apply(file->pipeline.windows.stream);
+      const auto [remapped, lost] = remap_templates(file->meta, file->pipeline, model->version, model->by_text);
       std::fprintf(stderr, "logguardd: checkpoint made with model %s, running %s: %zu events re-mapped by text, %zu now unknown\n",
                    file->meta.model_version.c_str(), model->version.c_str(), remapped, lost);
     }
@@ -374,6 +360,8 @@ int run_daemon(const std::string& config_path) {
                                       });
     router->ensure_topic(std::chrono::milliseconds(10000));
     scoring_kafka.topics = {app.routing.topic};
+    // Each routed record is one session's copy of a line, keyed by that session.
+    app.pipeline.window.key_from = WindowConfig::KeyFrom::message_key;
   }
   std::unique_ptr<Source> source;
   KafkaSource* kafka_source = nullptr;
@@ -412,6 +400,24 @@ int run_daemon(const std::string& config_path) {
   Pipeline pipeline(app.pipeline, *source, [&mapper](const Record& rec) { return mapper.map(rec); }, scorer, *sink,
                     bundle_template_text(r.model));
 
+  // Handover (issue #6): open sessions follow their partition through a compacted topic; the
+  // periodic checkpoints save there too, so stored offsets always match a saved state.
+  std::unique_ptr<KafkaStateStore> handover;
+  if (app.handover.enabled) {
+    int parts = 1;
+    if (app.routing.enabled && app.routing.partitions > 0) parts = app.routing.partitions;
+    KafkaProducer probe(bootstrap, app.kafka.producer);
+    for (const auto& t : scoring_kafka.topics)
+      if (auto n = probe.partitions(t, std::chrono::milliseconds(10000))) parts = std::max(parts, *n);
+    if (embedded) embedded->create_topic(app.handover.topic, parts);
+    const std::string mode = to_string(app.pipeline.window.mode);
+    handover = std::make_unique<KafkaStateStore>(scoring_kafka, app.handover, app.handover.topic, bootstrap,
+                                                 bundle_state_model(r.model, mode), mode);
+    handover->ensure_topic(parts, std::chrono::milliseconds(10000));
+    pipeline.enable_checkpoints(app.handover.interval_ms, handover_writer(*handover), false);
+    pipeline.enable_handover(make_handover(*handover, std::chrono::milliseconds(app.handover.timeout_ms)));
+    std::fprintf(stderr, "logguardd: handing over open sessions through topic %s\n", app.handover.topic.c_str());
+  }
   std::unique_ptr<StateKeeper> state;
   if (!app.daemon.state_dir.empty()) {
     state = std::make_unique<StateKeeper>(app.daemon.state_dir, mapper, r.model, app.pipeline.window);
@@ -449,6 +455,9 @@ int run_daemon(const std::string& config_path) {
         {&metrics.counter("logguard_routed_lines_total", "Lines re-produced to the repartition topic keyed by session"),
          &rs.lines},
         {&metrics.counter("logguard_routed_unkeyed_lines_total", "Routed lines without a session key"), &rs.unkeyed},
+        {&metrics.counter("logguard_routed_copies_total",
+                          "Extra copies of routed lines that name several sessions (one per further session)"),
+         &rs.copies},
         {&metrics.counter("logguard_router_transactions_total", "Routing transactions committed"), &rs.transactions},
         {&metrics.counter("logguard_router_aborts_total", "Routing transactions aborted (their lines are routed again)"),
          &rs.aborts}};

@@ -9,8 +9,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
+
+#include "kafka_util.hpp"
 
 namespace logguard::daemon {
 namespace {
@@ -30,20 +33,6 @@ void check_reserved(const std::string& section, const std::string& name, const s
   }
 }
 
-// Applies pass-through properties; each bad one is a ConfigError "<prefix><name>".
-void apply(RdKafka::Conf& conf, const std::string& prefix, const std::map<std::string, std::string>& props) {
-  for (const auto& [name, value] : props) {
-    std::string err;
-    if (conf.set(name, value, err) != RdKafka::Conf::CONF_OK) throw ConfigError(prefix + name, err);
-  }
-}
-
-void set_or_throw(RdKafka::Conf& conf, const std::string& name, const std::string& value) {
-  std::string err;
-  if (conf.set(name, value, err) != RdKafka::Conf::CONF_OK)
-    throw ConfigError("kafka", "cannot set librdkafka property " + name + ": " + err);
-}
-
 template <class Cb>
 void set_cb(RdKafka::Conf& conf, const char* name, Cb* cb) {
   std::string err;
@@ -57,12 +46,6 @@ std::vector<TopicPartition> convert(const std::vector<RdKafka::TopicPartition*>&
   for (const auto* p : parts) out.push_back(TopicPartition{p->topic(), p->partition()});
   return out;
 }
-
-// Owns a librdkafka partition list.
-struct PartitionList {
-  std::vector<RdKafka::TopicPartition*> v;
-  ~PartitionList() { RdKafka::TopicPartition::destroy(v); }
-};
 
 // Defaults of the daemon's consumers (the scoring source and the router), before the
 // pass-through properties. Prefetch measured on a 2-partition HDFS topic (docs/daemon-bench.md,
@@ -120,8 +103,15 @@ struct ErrorEvents : RdKafka::EventCb {
           if (id == "-1" || !pj.is_object()) continue;
           const std::string state = pj.value("fetch_state", "none");
           if (state == "none" || state == "stopped") continue;
-          const std::int64_t l = pj.value("consumer_lag", std::int64_t{-1});
+          std::int64_t l = pj.value("consumer_lag", std::int64_t{-1});
           if (l < 0) continue;
+          // librdkafka's lag runs from the committed offset to the partition's end (the high
+          // watermark, or the last stable offset with read_committed). Measured from what was
+          // read instead (app_offset), so that transaction markers after the last committed
+          // line do not look like unread input.
+          const std::int64_t committed = pj.value("committed_offset", std::int64_t{-1});
+          const std::int64_t read = pj.value("app_offset", std::int64_t{-1});
+          if (committed >= 0 && read >= 0) l = std::max<std::int64_t>(0, committed + l - read);
           lag += l;
           any = true;
         }
@@ -202,11 +192,18 @@ struct KafkaSource::Impl : RdKafka::RebalanceCb {
   bool closed = false;
   std::vector<TopicPartition> revoked;
   RevokeHandler on_revoke;
+  AssignHandler on_assign;
 
   void rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& parts) override {
     const bool cooperative = c->rebalance_protocol() == "COOPERATIVE";
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      if (on_assign && !parts.empty()) {
+        // Start where the handed-over state ends (the rest at the committed offsets).
+        for (const auto& start : on_assign(convert(parts)))
+          for (auto* p : parts)
+            if (p->topic() == start.tp.topic && p->partition() == start.tp.partition) p->set_offset(start.offset);
+      }
       if (cooperative) delete c->incremental_assign(parts);
       else c->assign(parts);
       if (paused) c->pause(parts);
@@ -318,6 +315,7 @@ int KafkaSource::brokers_up() const noexcept { return impl_->events.brokers_up.l
 std::int64_t KafkaSource::consumer_lag() const noexcept { return impl_->events.consumer_lag.load(); }
 
 void KafkaSource::set_revoke_handler(RevokeHandler h) { impl_->on_revoke = std::move(h); }
+void KafkaSource::set_assign_handler(AssignHandler h) { impl_->on_assign = std::move(h); }
 
 std::vector<SourcePosition> KafkaSource::committed(std::chrono::milliseconds timeout) {
   PartitionList l;
@@ -443,6 +441,42 @@ core::Expected<int> topic_partitions(RdKafka::Handle& h, const std::string& name
     return static_cast<int>(t->partitions()->size());
   }
   return core::Error{"topic " + name + ": not in the cluster's metadata"};
+}
+
+// Creates a topic through the Admin API (an existing one is fine); `config` are topic-level
+// settings such as cleanup.policy.
+core::Expected<bool> create_topic(rd_kafka_t* rk, const std::string& name, int partitions,
+                                  const std::map<std::string, std::string>& config, std::chrono::milliseconds timeout) {
+  char err[512];
+  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(name.c_str(), partitions, -1, err, sizeof err);
+  if (!nt) return core::Error{err};
+  for (const auto& [k, v] : config)
+    if (rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_NewTopic_destroy(nt);
+      return core::Error{"bad topic setting " + k};
+    }
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_CreateTopics(rk, &nt, 1, nullptr, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, static_cast<int>(timeout.count()));
+  std::string problem;
+  if (!ev) {
+    problem = "no answer from the brokers within " + std::to_string(timeout.count()) + " ms";
+  } else if (rd_kafka_event_error(ev)) {
+    problem = rd_kafka_event_error_string(ev);
+  } else if (const auto* res = rd_kafka_event_CreateTopics_result(ev)) {
+    std::size_t n = 0;
+    const rd_kafka_topic_result_t** tr = rd_kafka_CreateTopics_result_topics(res, &n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto e = rd_kafka_topic_result_error(tr[i]);
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+        problem = rd_kafka_topic_result_error_string(tr[i]) ? rd_kafka_topic_result_error_string(tr[i]) : rd_kafka_err2str(e);
+    }
+  }
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_NewTopic_destroy(nt);
+  if (!problem.empty()) return core::Error{problem};
+  return true;
 }
 
 }  // namespace
@@ -704,6 +738,10 @@ Router::Router(const KafkaConfig& kafka, const RoutingConfig& routing, const std
   ::gethostname(host, sizeof host - 1);
   set_or_throw(*pc, "transactional.id", group + "-" + host + "-" + std::to_string(::getpid()));
   set_or_throw(*pc, "linger.ms", "5");
+  // A crashed router's open transaction holds back read_committed readers of the partitions
+  // it wrote to until the broker aborts it: 10 s instead of librdkafka's 60 s (transactions
+  // last transaction_interval_ms).
+  set_or_throw(*pc, "transaction.timeout.ms", std::to_string(std::max<std::int64_t>(10000, 20 * routing.transaction_interval_ms)));
   apply(*pc, "kafka.producer.", kafka.producer);
   set_cb(*pc, "event_cb", static_cast<RdKafka::EventCb*>(&impl_->producer_events));
   impl_->producer.reset(RdKafka::Producer::create(pc.get(), err));
@@ -727,32 +765,30 @@ void Router::ensure_topic(std::chrono::milliseconds timeout) {
       parts = std::max(parts, *n);
     }
   }
-  rd_kafka_t* rk = p.producer->c_ptr();
-  char err[512];
-  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(p.routing.topic.c_str(), parts, -1, err, sizeof err);
-  if (!nt) throw core::LoadError("routing.topic: " + std::string(err));
-  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
-  rd_kafka_CreateTopics(rk, &nt, 1, nullptr, q);
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, static_cast<int>(timeout.count()));
-  std::string problem;
-  if (!ev) {
-    problem = "no answer from the brokers within " + std::to_string(timeout.count()) + " ms";
-  } else if (rd_kafka_event_error(ev)) {
-    problem = rd_kafka_event_error_string(ev);
-  } else if (const auto* res = rd_kafka_event_CreateTopics_result(ev)) {
-    std::size_t n = 0;
-    const rd_kafka_topic_result_t** tr = rd_kafka_CreateTopics_result_topics(res, &n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto e = rd_kafka_topic_result_error(tr[i]);
-      if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-        problem = rd_kafka_topic_result_error_string(tr[i]) ? rd_kafka_topic_result_error_string(tr[i]) : rd_kafka_err2str(e);
-    }
-  }
-  if (ev) rd_kafka_event_destroy(ev);
-  rd_kafka_queue_destroy(q);
-  rd_kafka_NewTopic_destroy(nt);
-  if (!problem.empty()) throw core::LoadError("routing.topic: cannot create " + p.routing.topic + ": " + problem);
+  auto made = create_topic(p.producer->c_ptr(), p.routing.topic, parts, {}, timeout);
+  if (!made) throw core::LoadError("routing.topic: cannot create " + p.routing.topic + ": " + made.error().message);
   std::fprintf(stderr, "logguardd: created repartition topic %s with %d partitions\n", p.routing.topic.c_str(), parts);
+}
+
+core::Expected<int> ensure_topic(const std::string& bootstrap, const std::map<std::string, std::string>& properties,
+                                 const std::string& topic, int partitions,
+                                 const std::map<std::string, std::string>& topic_config,
+                                 std::chrono::milliseconds timeout) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  set_or_throw(*conf, "bootstrap.servers", bootstrap);
+  apply(*conf, "kafka.producer.", properties);
+  std::string err;
+  std::unique_ptr<RdKafka::Producer> admin(RdKafka::Producer::create(conf.get(), err));
+  if (!admin) return core::Error{"cannot create an admin client: " + err};
+  if (auto n = topic_partitions(*admin, topic, timeout)) return *n;
+  auto made = create_topic(admin->c_ptr(), topic, partitions, topic_config, timeout);
+  if (!made) return core::Error{"cannot create topic " + topic + ": " + made.error().message};
+  // Metadata of a new topic may take a moment to reach every broker.
+  for (int i = 0; i < 50; ++i) {
+    if (auto n = topic_partitions(*admin, topic, timeout)) return *n;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return partitions;
 }
 
 core::Expected<bool> Router::run(const std::atomic<bool>& stop) {
@@ -779,23 +815,31 @@ core::Expected<bool> Router::run(const std::atomic<bool>& stop) {
       const std::string_view line(payload ? payload : "", payload ? m->len() : 0);
       keys.clear();
       p.key_of(line, keys);
-      const std::string_view key = keys.empty() ? std::string_view() : keys.front();
+      // One copy per distinct session the line names (an HDFS deletion line names several
+      // blocks, and each block's session needs it), or one unkeyed copy.
+      if (keys.empty()) keys.emplace_back();
       const RdKafka::MessageTimestamp ts = m->timestamp();
-      for (;;) {
-        const RdKafka::ErrorCode e = p.producer->produce(
-            p.routing.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-            const_cast<char*>(line.data()), line.size(), key.empty() ? nullptr : key.data(), key.size(),
-            ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE ? 0 : ts.timestamp, nullptr);
-        if (e == RdKafka::ERR__QUEUE_FULL) {
-          p.producer->poll(50);
+      for (std::size_t k = 0; k < keys.size(); ++k) {
+        const std::string_view key = keys[k];
+        if (std::find(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(k), key) != keys.begin() + static_cast<std::ptrdiff_t>(k))
           continue;
+        for (;;) {
+          const RdKafka::ErrorCode e = p.producer->produce(
+              p.routing.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+              const_cast<char*>(line.data()), line.size(), key.empty() ? nullptr : key.data(), key.size(),
+              ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE ? 0 : ts.timestamp, nullptr);
+          if (e == RdKafka::ERR__QUEUE_FULL) {
+            p.producer->poll(50);
+            continue;
+          }
+          if (e != RdKafka::ERR_NO_ERROR) return core::Error{"router: cannot produce: " + RdKafka::err2str(e)};
+          break;
         }
-        if (e != RdKafka::ERR_NO_ERROR) return core::Error{"router: cannot produce: " + RdKafka::err2str(e)};
-        break;
+        if (k > 0) ++p.stats.copies;
       }
       ++p.txn_lines;
       ++p.stats.lines;
-      if (key.empty()) ++p.stats.unkeyed;
+      if (keys.front().empty()) ++p.stats.unkeyed;
     } else if (m->err() != RdKafka::ERR__TIMED_OUT && m->err() != RdKafka::ERR__PARTITION_EOF) {
       if (m->err() == RdKafka::ERR__FATAL || !p.consumer_events.fatal_error().empty())
         return core::Error{"router: consumer: " + p.consumer_events.fatal_error()};

@@ -118,6 +118,19 @@ void export_pipeline_metrics(Metrics& m, const PipelineStats& s) {
       {&m.counter("logguard_checkpoints_total", "Checkpoints written to state.dir"), &s.checkpoints},
       {&m.counter("logguard_checkpoint_failures_total", "Checkpoints not taken (write failed or work still in flight)"),
        &s.checkpoint_failures},
+      {&m.counter("logguard_handover_partitions_total", "Partitions whose open sessions were handed over on a rebalance",
+                  {{"direction", "out"}}),
+       &s.handover_out_partitions},
+      {&m.counter("logguard_handover_partitions_total", "Partitions whose open sessions were handed over on a rebalance",
+                  {{"direction", "in"}}),
+       &s.handover_in_partitions},
+      {&m.counter("logguard_handover_sessions_total", "Open sessions handed over on rebalances", {{"direction", "out"}}),
+       &s.handover_out_sessions},
+      {&m.counter("logguard_handover_sessions_total", "Open sessions handed over on rebalances", {{"direction", "in"}}),
+       &s.handover_in_sessions},
+      {&m.counter("logguard_handover_failures_total",
+                  "Handover saves or loads that failed (the partition continues from its last saved state)"),
+       &s.handover_failures},
   };
   auto& bytes = m.gauge("logguard_checkpoint_bytes", "Size of the last checkpoint");
   auto& when = m.gauge("logguard_checkpoint_timestamp_seconds", "Wall-clock time of the last checkpoint (0: none yet)");

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <tuple>
 
@@ -140,6 +141,12 @@ struct Pipeline::Impl {
     }
   };
   std::unique_ptr<Running> running;
+  // Windows closed and not yet handed to the scorer (consumer thread; a member so that a
+  // revoke inside poll() can hand them over first).
+  std::vector<Window> pending_windows;
+  std::size_t pending_next = 0;
+  // Partition handover (empty functions = off).
+  PartitionHandover handover;
 
   Impl(PipelineConfig c, Source& src, Mapper m, Scorer& sc, Sink& sk, TemplateText t)
       : config((c.validate(), std::move(c))),
@@ -295,10 +302,98 @@ struct Pipeline::Impl {
     return true;
   }
 
+  // Registers the events of restored sessions with the offset tracker, once per session
+  // that holds them.
+  void hold(const std::vector<WindowerState::Session>& sessions, const std::vector<Event>& stream) {
+    std::vector<const SourcePosition*> held;
+    for (const auto& s : sessions)
+      for (const auto& e : s.events) held.push_back(&e.pos);
+    for (const auto& e : stream) held.push_back(&e.pos);
+    std::sort(held.begin(), held.end(), [](const SourcePosition* a, const SourcePosition* b) {
+      return std::tie(a->tp, a->offset) < std::tie(b->tp, b->offset);
+    });
+    for (std::size_t i = 0; i < held.size();) {
+      std::size_t j = i + 1;
+      while (j < held.size() && held[j]->tp == held[i]->tp && held[j]->offset == held[i]->offset) ++j;
+      tracker.begin(*held[i], static_cast<std::uint32_t>(j - i));
+      i = j;
+    }
+  }
+
+  // Revoke with handover (consumer thread, inside poll): the partitions' sessions leave this
+  // pipeline and are saved with their positions once every window closed before is delivered;
+  // then the positions are stored (committed by the source right after). If that fails, the
+  // partitions' last saved state and committed offsets still match: the new owner re-reads.
+  void revoke_handover(const std::vector<TopicPartition>& tps) {
+    bool ok = false;
+    finish_checkpoint(true, ok);  // an older periodic state must not be saved after this one
+    const auto deadline = std::chrono::steady_clock::now() + handover.timeout;
+    while (!failed && !pending_windows.empty() && !offer(pending_windows, pending_next, 100ms) &&
+           std::chrono::steady_clock::now() < deadline) {
+    }
+    const std::set<TopicPartition> gone(tps.begin(), tps.end());
+    PipelineCheckpoint out;
+    out.windows.sessions = windower.take_sessions([&](const TopicPartition& tp) { return gone.count(tp) > 0; }, clock.now);
+    for (const auto& tp : tps)
+      if (auto it = positions.find(tp); it != positions.end()) out.positions.push_back({tp, it->second});
+    const std::size_t sessions = out.windows.sessions.size();
+    std::string problem;
+    if (pending_windows.empty() && wait_delivered(handed, std::max<std::chrono::steady_clock::duration>(
+                                                      deadline - std::chrono::steady_clock::now(), 0ms))) {
+      if (!out.positions.empty()) {
+        const auto stored = out.positions;
+        auto saved = handover.save(std::move(out));
+        if (saved) {
+          source.store_offsets(stored);
+          ++stats.offset_stores;
+          stats.handover_out_partitions += stored.size();
+          stats.handover_out_sessions += sessions;
+        } else {
+          problem = saved.error().message;
+        }
+      }
+    } else if (!failed) {
+      problem = "windows still in flight after " + std::to_string(handover.timeout.count()) + " ms";
+    }
+    if (!problem.empty()) {
+      ++stats.handover_failures;
+      std::fprintf(stderr, "logguardd: handover of %zu revoked partition(s) not saved (%s); the new owner continues "
+                   "from the last saved state\n", tps.size(), problem.c_str());
+    }
+    for (const auto& tp : tps) {
+      positions.erase(tp);
+      tracker.forget(tp);
+    }
+  }
+
+  // Assign with handover: continues the partitions' saved sessions; reading starts at their
+  // saved positions.
+  std::vector<SourcePosition> assign_handover(const std::vector<TopicPartition>& tps) {
+    auto loaded = handover.load(tps);
+    if (!loaded) {
+      ++stats.handover_failures;
+      std::fprintf(stderr, "logguardd: handover state of %zu assigned partition(s) not loaded (%s); starting at the "
+                   "committed offsets without their open sessions\n", tps.size(), loaded.error().message.c_str());
+      return {};
+    }
+    for (const auto& pos : loaded->positions) {
+      tracker.forget(pos.tp);
+      positions[pos.tp] = pos.offset;
+    }
+    hold(loaded->windows.sessions, {});
+    const std::size_t n = loaded->windows.sessions.size();
+    const std::size_t added = windower.adopt_sessions(std::move(loaded->windows.sessions), clock.now);
+    if (added != n)
+      std::fprintf(stderr, "logguardd: handover: %zu session(s) were already open here; kept ours\n", n - added);
+    stats.handover_in_partitions += loaded->positions.size();
+    stats.handover_in_sessions += added;
+    return loaded->positions;
+  }
+
   void consume(const std::atomic<bool>& stop) {
     std::vector<Record> records;
-    std::vector<Window> pending;
-    std::size_t next = 0;
+    std::vector<Window>& pending = pending_windows;
+    std::size_t& next = pending_next;
     std::vector<std::string_view> keys;
     bool paused = false;
     std::int64_t last_tick = now_ms();  // steady time: ticks and checkpoints run on the wall clock
@@ -499,11 +594,14 @@ core::Expected<bool> Pipeline::run(const std::atomic<bool>& stop) {
   Impl& p = *impl_;
   // Before a rebalance takes partitions away: store what is done (without checkpoints; with
   // them the last checkpoint's positions stay stored). A new owner re-reads from there.
-  p.source.set_revoke_handler([&p](const std::vector<TopicPartition>&) {
+  p.source.set_revoke_handler([&p](const std::vector<TopicPartition>& tps) {
+    if (p.handover.save) return p.revoke_handover(tps);
     if (p.checkpoint_interval_ms > 0) return;
     auto offsets = p.tracker.take_committable();
     if (!offsets.empty()) p.source.store_offsets(offsets);
   });
+  if (p.handover.load)
+    p.source.set_assign_handler([&p](const std::vector<TopicPartition>& tps) { return p.assign_handover(tps); });
   // Named for top -H / per-thread CPU in the benchmarks (the consumer is the calling thread,
   // left with the process name so that pgrep/pidof still find the daemon).
   std::thread scorer([&] {
@@ -519,6 +617,7 @@ core::Expected<bool> Pipeline::run(const std::atomic<bool>& stop) {
   scorer.join();
   sinker.join();
   p.source.set_revoke_handler({});
+  p.source.set_assign_handler({});
   if (p.failed) {
     std::lock_guard lock(p.mu);
     return core::Error{p.failure};
@@ -546,22 +645,11 @@ void Pipeline::enable_checkpoints(std::int64_t interval_ms, CheckpointWriter wri
 void Pipeline::restore(PipelineCheckpoint c) {
   Impl& p = *impl_;
   for (const auto& pos : c.positions) p.positions[pos.tp] = pos.offset;
-  // The restored events are held again, once per session that holds them.
-  std::vector<const SourcePosition*> held;
-  for (const auto& s : c.windows.sessions)
-    for (const auto& e : s.events) held.push_back(&e.pos);
-  for (const auto& e : c.windows.stream) held.push_back(&e.pos);
-  std::sort(held.begin(), held.end(), [](const SourcePosition* a, const SourcePosition* b) {
-    return std::tie(a->tp, a->offset) < std::tie(b->tp, b->offset);
-  });
-  for (std::size_t i = 0; i < held.size();) {
-    std::size_t j = i + 1;
-    while (j < held.size() && held[j]->tp == held[i]->tp && held[j]->offset == held[i]->offset) ++j;
-    p.tracker.begin(*held[i], static_cast<std::uint32_t>(j - i));
-    i = j;
-  }
+  p.hold(c.windows.sessions, c.windows.stream);
   p.windower.restore(std::move(c.windows), p.clock.now);
 }
+
+void Pipeline::enable_handover(PartitionHandover handover) { impl_->handover = std::move(handover); }
 
 const PipelineStats& Pipeline::stats() const noexcept { return impl_->stats; }
 void Pipeline::on_delivered(std::function<void(std::int64_t)> f) { impl_->delivered_hook = std::move(f); }

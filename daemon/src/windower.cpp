@@ -114,6 +114,7 @@ void Windower::add_to_session(E&& e, std::string_view key, std::int64_t now_ms, 
     it = sessions_.emplace(std::string(key), Session{}).first;
     lru_.push_back(&*it);
     it->second.lru = std::prev(lru_.end());
+    it->second.tp = e.pos.tp;
     ++stats_.sessions_opened;
   } else {
     lru_.splice(lru_.end(), lru_, it->second.lru);
@@ -121,6 +122,17 @@ void Windower::add_to_session(E&& e, std::string_view key, std::int64_t now_ms, 
   Session& s = it->second;
   s.last_seen_ms = now_ms;
   s.events.push_back(std::forward<E>(e));
+  // Events not yet in any window are kept in timestamp order (stable): lines of one session
+  // that reach us through several partitions (unkeyed input, the routing stage) arrive
+  // interleaved by fetch batches, not in the order they were produced.
+  if (const std::int64_t ts = s.events.back().timestamp_ms; ts > 0 && s.unscored > 0) {
+    const auto tail = s.events.end() - 1 - static_cast<std::ptrdiff_t>(s.unscored);
+    if ((tail + static_cast<std::ptrdiff_t>(s.unscored) - 1)->timestamp_ms > ts) {
+      const auto at = std::upper_bound(tail, s.events.end() - 1, ts,
+                                       [](std::int64_t t, const Event& x) { return t < x.timestamp_ms; });
+      std::rotate(at, s.events.end() - 1, s.events.end());
+    }
+  }
   ++s.unscored;
   ++buffered_;
   if (s.events.size() < config_.length) return;
@@ -263,7 +275,8 @@ WindowerState Windower::state(std::int64_t now_ms) const {
   st.sessions.reserve(sessions_.size());
   for (const Node* n : lru_) {
     const Session& s = n->second;
-    st.sessions.push_back({n->first, s.events, s.unscored, s.next_sequence, std::max<std::int64_t>(0, now_ms - s.last_seen_ms)});
+    st.sessions.push_back(
+        {n->first, s.events, s.unscored, s.next_sequence, std::max<std::int64_t>(0, now_ms - s.last_seen_ms), s.tp});
   }
   st.stream = stream_;
   st.stream_unscored = stream_unscored_;
@@ -278,18 +291,7 @@ void Windower::restore(WindowerState st, std::int64_t now_ms) {
   sessions_.clear();
   lru_.clear();
   buffered_ = 0;
-  for (auto& in : st.sessions) {
-    auto [it, fresh] = sessions_.emplace(std::move(in.key), Session{});
-    if (!fresh) continue;  // a duplicate key cannot come from state(); keep the first
-    Session& s = it->second;
-    s.events = std::move(in.events);
-    s.unscored = std::min(in.unscored, s.events.size());
-    s.next_sequence = in.next_sequence;
-    s.last_seen_ms = now_ms - in.idle_ms;
-    lru_.push_back(&*it);
-    s.lru = std::prev(lru_.end());
-    buffered_ += s.events.size();
-  }
+  adopt_sessions(std::move(st.sessions), now_ms);  // a duplicate key cannot come from state()
   stream_ = std::move(st.stream);
   stream_unscored_ = std::min(st.stream_unscored, stream_.size());
   stream_sequence_ = st.stream_sequence;
@@ -297,6 +299,44 @@ void Windower::restore(WindowerState st, std::int64_t now_ms) {
   window_open_ = st.window_open;
   stream_last_seen_ms_ = now_ms - st.stream_idle_ms;
   buffered_ += stream_.size();
+}
+
+std::vector<WindowerState::Session> Windower::take_sessions(
+    const std::function<bool(const TopicPartition&)>& belongs, std::int64_t now_ms) {
+  std::vector<WindowerState::Session> out;
+  for (auto n = lru_.begin(); n != lru_.end();) {
+    Node* node = *n;
+    if (!belongs(node->second.tp)) {
+      ++n;
+      continue;
+    }
+    Session& s = node->second;
+    buffered_ -= s.events.size();
+    out.push_back({node->first, std::move(s.events), s.unscored, s.next_sequence,
+                   std::max<std::int64_t>(0, now_ms - s.last_seen_ms), s.tp});
+    n = lru_.erase(n);
+    sessions_.erase(sessions_.find(out.back().key));
+  }
+  return out;
+}
+
+std::size_t Windower::adopt_sessions(std::vector<WindowerState::Session> sessions, std::int64_t now_ms) {
+  std::size_t added = 0;
+  for (auto& in : sessions) {
+    auto [it, fresh] = sessions_.emplace(std::move(in.key), Session{});
+    if (!fresh) continue;  // already open here: keep ours
+    Session& s = it->second;
+    s.tp = in.tp.topic.empty() && !in.events.empty() ? in.events.front().pos.tp : std::move(in.tp);
+    s.events = std::move(in.events);
+    s.unscored = std::min(in.unscored, s.events.size());
+    s.next_sequence = in.next_sequence;
+    s.last_seen_ms = now_ms - in.idle_ms;
+    lru_.push_back(&*it);
+    s.lru = std::prev(lru_.end());
+    buffered_ += s.events.size();
+    ++added;
+  }
+  return added;
 }
 
 }  // namespace logguard::daemon

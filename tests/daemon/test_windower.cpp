@@ -331,3 +331,25 @@ TEST_CASE("time stream closes on idle", "[windower]") {
   CHECK(out[0].reason == CloseReason::idle);
   CHECK(w.buffered_events() == 0);
 }
+
+TEST_CASE("a session's events not yet in a window are kept in timestamp order", "[windower]") {
+  Windower w(session_cfg(4, 2));
+  std::vector<Window> out;
+  std::string_view keys[] = {"s"};
+  // Produced at t = 10, 20, 30, ... but arriving interleaved (two partitions read in batches).
+  for (auto [off, ts] : std::vector<std::pair<int, int>>{{0, 10}, {2, 30}, {1, 20}, {3, 40}})
+    w.add(ev(off, 1, ts), keys, 0, out);
+  REQUIRE(out.size() == 1);
+  CHECK(offsets(out[0]) == std::vector<std::int64_t>{0, 1, 2, 3});
+  // Events already scored stay where they are: a late one goes among the unscored only.
+  for (auto [off, ts] : std::vector<std::pair<int, int>>{{5, 60}, {4, 25}, {6, 70}})
+    w.add(ev(off, 1, ts), keys, 0, out);
+  REQUIRE(out.size() == 2);
+  CHECK(offsets(out[1]) == std::vector<std::int64_t>{2, 3, 4, 5});
+  // Equal timestamps and events without one (0) keep their arrival order.
+  Windower v(session_cfg(3));
+  std::vector<Window> o2;
+  for (auto [off, ts] : std::vector<std::pair<int, int>>{{0, 5}, {1, 5}, {2, 0}}) v.add(ev(off, 1, ts), keys, 0, o2);
+  REQUIRE(o2.size() == 1);
+  CHECK(offsets(o2[0]) == std::vector<std::int64_t>{0, 1, 2});
+}

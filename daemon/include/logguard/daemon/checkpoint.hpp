@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,14 @@ struct CheckpointFile {
   CheckpointMeta meta;
   PipelineCheckpoint pipeline;
 };
+
+/// Re-maps the events of a checkpoint made with another bundle onto `by_text` (normalized
+/// template text -> id of the running bundle) through the checkpoint's template table;
+/// templates the running bundle lacks become unknown (0). Returns (events re-mapped, of which
+/// now unknown). Does nothing when the versions are equal.
+std::pair<std::size_t, std::size_t> remap_templates(const CheckpointMeta& meta, PipelineCheckpoint& p,
+                                                    const std::string& model_version,
+                                                    const std::unordered_map<std::string, core::TemplateId>& by_text);
 
 /// The checkpoint's path inside a state directory.
 std::string checkpoint_path(const std::string& dir);

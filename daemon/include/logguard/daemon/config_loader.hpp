@@ -12,6 +12,7 @@
 
 #include "logguard/core/parser_config.hpp"
 #include "logguard/daemon/daemon_config.hpp"
+#include "logguard/daemon/handover.hpp"
 #include "logguard/daemon/kafka.hpp"
 #include "logguard/daemon/metrics.hpp"
 #include "logguard/daemon/pipeline.hpp"
@@ -43,6 +44,7 @@ struct AppConfig {
   PipelineConfig pipeline;     // `pipeline:` section (logguardd: windows, batching, queues)
   KafkaConfig kafka;           // `kafka:` section (logguardd)
   RoutingConfig routing;       // `routing:` section (logguardd: re-key unkeyed input by session)
+  HandoverConfig handover;     // `handover:` section (logguardd: open sessions follow their partition)
   MetricsConfig metrics;       // `metrics:` section (logguardd: /metrics, /healthz, /readyz)
   ModelSection model;          // `model:` section (logguard train/detect, logguardd scoring)
   DaemonConfig daemon;         // `source:`, `sink:`, `state:`, `shutdown_timeout_ms` (logguardd)

@@ -51,13 +51,16 @@ struct RoutingConfig {
 struct RouterStats {
   std::atomic<std::uint64_t> lines{0};          // lines re-produced to the repartition topic
   std::atomic<std::uint64_t> unkeyed{0};        // of which without a session key (unkeyed message)
+  std::atomic<std::uint64_t> copies{0};         // extra copies of lines naming several sessions
   std::atomic<std::uint64_t> transactions{0};   // committed
   std::atomic<std::uint64_t> aborts{0};         // aborted (their lines are routed again)
 };
 
 /// Routing stage: consumes the input topics in its own consumer group and re-produces every
-/// line to `routing.topic` keyed by its session key (the first key `key_of` finds), keeping the
-/// message timestamp, so that one session's lines reach one partition and one scoring member.
+/// line to `routing.topic` keyed by its session key, once per distinct key `key_of` finds (a
+/// line naming no session goes once, unkeyed), keeping the message timestamp, so that one
+/// session's lines reach one partition and one scoring member. The scoring side then takes the
+/// session from the message key.
 /// Exactly once: lines and the consumer offsets go in one Kafka transaction
 /// (consume-transform-produce, KIP-447 group fencing); the scoring consumer reads committed
 /// data only (librdkafka's default isolation.level read_committed). A transaction that must be
@@ -81,6 +84,14 @@ class Router {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// Makes sure `topic` exists: returns its partition count, creating it (with `partitions` and
+/// the topic-level settings `topic_config`, e.g. cleanup.policy=compact) when it is missing.
+/// `properties` are client properties (security settings). An error names what failed.
+core::Expected<int> ensure_topic(const std::string& bootstrap, const std::map<std::string, std::string>& properties,
+                                 const std::string& topic, int partitions,
+                                 const std::map<std::string, std::string>& topic_config,
+                                 std::chrono::milliseconds timeout);
 
 /// librdkafka's mock cluster, in-process, for `kafka.brokers: embedded` and tests. Data lives
 /// in memory and is lost with the object. Lifecycle: construct (throws core::LoadError),
@@ -124,6 +135,7 @@ class KafkaSource : public Source {
   std::string error() const override;
 
   void set_revoke_handler(RevokeHandler h) override;
+  void set_assign_handler(AssignHandler h) override;
   /// The group's committed offsets of the currently assigned partitions (-1001: none).
   std::vector<SourcePosition> committed(std::chrono::milliseconds timeout);
   /// Partitions currently assigned to this member.

@@ -27,6 +27,7 @@
 // delivered), or with an error when a stage fails fatally (nothing after the failure is
 // committed). Thread-safety: run() from one thread; stats() from any thread.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -64,6 +65,20 @@ using CheckpointJob = std::function<core::Expected<std::uint64_t>()>;
 /// captures whatever only that thread may read (the parser) and returns the job.
 using CheckpointWriter = std::function<CheckpointJob(PipelineCheckpoint)>;
 
+/// Partition handover between the members of a consumer group (session mode, issue #6): where
+/// a revoked partition's open sessions go and where an assigned partition's come from. Both
+/// run on the consumer thread, inside the rebalance. With it, a revoked partition's sessions
+/// leave this pipeline (instead of idling out here while the new owner re-reads them).
+struct PartitionHandover {
+  /// Durably saves the positions and sessions of some partitions (Session::tp says whose);
+  /// returns the bytes written or why not.
+  std::function<core::Expected<std::uint64_t>(PipelineCheckpoint)> save;
+  /// The last saved state of these partitions; partitions never saved are absent.
+  std::function<core::Expected<PipelineCheckpoint>(const std::vector<TopicPartition>&)> load;
+  /// How long a revoke may wait for the windows in flight to be delivered.
+  std::chrono::milliseconds timeout{10000};
+};
+
 /// Record -> template id (Drain parse + the encoder's vocabulary). Consumer thread only.
 using Mapper = std::function<core::TemplateId(const Record&)>;
 
@@ -84,6 +99,13 @@ struct PipelineStats {
   std::atomic<std::int64_t> checkpoint_ms{0};         // wall-clock ms since epoch of the last one
   std::atomic<std::uint64_t> checkpoint_stall_us{0};  // consumer stalled by the last one (quiesce + write)
   std::atomic<std::uint64_t> checkpoint_write_us{0};  // of which writing (state copy, encode, fsync)
+  // Partition handover (enable_handover).
+  std::atomic<std::uint64_t> handover_out_partitions{0};  // revoked partitions whose state was saved
+  std::atomic<std::uint64_t> handover_out_sessions{0};
+  std::atomic<std::uint64_t> handover_in_partitions{0};   // assigned partitions continued from a saved state
+  std::atomic<std::uint64_t> handover_in_sessions{0};
+  std::atomic<std::uint64_t> handover_failures{0};        // a save or load failed (the partition restarts
+                                                          // from its last saved state and committed offset)
   // Sampled by the consumer thread every tick_ms.
   std::atomic<std::uint64_t> sessions_open{0};
   std::atomic<std::uint64_t> sessions_evicted{0};
@@ -112,6 +134,10 @@ class Pipeline {
   /// Continues from a checkpoint (before run()): restores the open sessions and skips records
   /// below its positions.
   void restore(PipelineCheckpoint checkpoint);
+  /// Hands sessions over on rebalances (see PartitionHandover). Needs enable_checkpoints() with
+  /// a writer that saves through the same store, so that stored offsets always match a saved
+  /// state. Call before run().
+  void enable_handover(PartitionHandover handover);
   /// The windower's counters; valid after run() returned.
   WindowerStats windower_stats() const;
   /// Records still held (not yet done) by the offset tracker.

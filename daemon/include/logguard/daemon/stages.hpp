@@ -113,6 +113,11 @@ class Source {
   /// their final offsets. An empty function removes the handler.
   using RevokeHandler = std::function<void(const std::vector<TopicPartition>&)>;
   virtual void set_revoke_handler(RevokeHandler) {}
+  /// Called from inside poll() when partitions are assigned, before they are fetched; returns
+  /// where to start reading some of them (partition handover: the saved position). Others
+  /// start at the group's committed offset. An empty function removes the handler.
+  using AssignHandler = std::function<std::vector<SourcePosition>(const std::vector<TopicPartition>&)>;
+  virtual void set_assign_handler(AssignHandler) {}
   virtual std::string error() const { return {}; }
 };
 

@@ -18,6 +18,7 @@
 // after construction except std::bad_alloc. Thread-safety: none (one owner thread).
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <span>
 #include <string>
@@ -71,6 +72,7 @@ struct WindowerState {
     std::size_t unscored = 0;
     std::uint64_t next_sequence = 0;
     std::int64_t idle_ms = 0;  // time since its last event
+    TopicPartition tp;         // the partition the session belongs to (its first event's)
   };
   std::vector<Session> sessions;  // least recently active first (session/count mode)
   // time mode
@@ -112,6 +114,13 @@ class Windower {
   /// Replaces the open state with `s` (checkpoint restore; the windower must be empty).
   /// Sessions keep their keys, sequences and idle times as of when the state was taken.
   void restore(WindowerState s, std::int64_t now_ms);
+  /// Takes the sessions of the partitions for which `belongs(tp)` is true out of the windower
+  /// (partition handover: they are continued elsewhere), least recently active first.
+  std::vector<WindowerState::Session> take_sessions(const std::function<bool(const TopicPartition&)>& belongs,
+                                                    std::int64_t now_ms);
+  /// Adds sessions taken elsewhere (handover) to the open ones. A key that is already open
+  /// here keeps its session and the incoming one is dropped; returns how many were added.
+  std::size_t adopt_sessions(std::vector<WindowerState::Session> sessions, std::int64_t now_ms);
 
   std::size_t open_sessions() const noexcept { return sessions_.size(); }
   /// Events held in open sessions / the time stream.
@@ -133,6 +142,7 @@ class Windower {
     std::uint64_t next_sequence = 0;
     std::int64_t last_seen_ms = 0;
     std::list<Node*>::iterator lru;  // position in lru_ (front = least recently active)
+    TopicPartition tp;               // of the session's first event (partition handover)
   };
 
   template <class E>
