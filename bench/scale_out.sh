@@ -5,15 +5,17 @@
 # with its own group; "complete" = first line read -> every session closed, scored and
 # delivered on every instance, less the final idle wait (as bench/daemon_throughput.sh, B).
 #
-#   bench/scale_out.sh BIN_DIR --bundle DIR [--partitions P] [--instances "1 2"] [--routing] [--out FILE]
+#   bench/scale_out.sh BIN_DIR --bundle DIR [--partitions P] [--instances "1 2"] [--routing] [--handover] [--out FILE]
 # --routing: the input is loaded UNKEYED and every instance runs the routing stage (routing:
 # enabled) into a repartition topic of P partitions, which the scorers read.
+# --handover: open sessions follow their partitions through a handover topic (handover:
+# enabled) instead of file checkpoints in a state directory.
 # Input: $LOGGUARD_BENCH_LOG or a 2M-line render (bench/render_hdfs.py). Takes the whole
 # machine. Results as JSON lines (default bench-results/scale-out.jsonl).
 set -euo pipefail
 BIN=$(cd "${1:?usage: $0 BIN_DIR --bundle DIR [options]}" && pwd); shift
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUNDLE="" PARTS=6 COUNTS="1 2" OUT=$ROOT/bench-results/scale-out.jsonl IDLE=2000 ROUTING=""
+BUNDLE="" PARTS=6 COUNTS="1 2" OUT=$ROOT/bench-results/scale-out.jsonl IDLE=2000 ROUTING="" HANDOVER=""
 while (($#)); do
   case $1 in
     --bundle) BUNDLE=$2; shift 2 ;;
@@ -21,6 +23,7 @@ while (($#)); do
     --instances) COUNTS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --routing) ROUTING=1; shift ;;
+    --handover) HANDOVER=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -53,7 +56,7 @@ for n in $COUNTS; do
 source: {type: kafka}
 sink: {type: kafka}
 model: {bundle: $BUNDLE}
-state: {dir: $WORK/state-$group-$i}
+$(if [[ -n "$HANDOVER" ]]; then echo "handover: {enabled: true, topic: sessions-$group}"; else echo "state: {dir: $WORK/state-$group-$i}"; fi)
 pipeline:
   window: {key_pattern: 'blk_-?\d+', idle_timeout_ms: $IDLE}
 kafka:
@@ -62,7 +65,7 @@ kafka:
   group_id: $group
   output_topic: anomalies
 metrics: {port: $port}
-${ROUTING:+routing: {enabled: true, topic: logs-by-session-$n, partitions: $PARTS, transaction_interval_ms: ${ROUTING_INTERVAL_MS:-100}}}
+$(if [[ -n "$ROUTING" ]]; then echo "routing: {enabled: true, topic: logs-by-session-$n, partitions: $PARTS, transaction_interval_ms: ${ROUTING_INTERVAL_MS:-100}}"; fi)
 YAML
     ports+=("$port")
   done
@@ -92,7 +95,7 @@ YAML
     for d in "${daemons[@]}"; do kill -0 "$d" || { tail "$WORK/$group-"*.log >&2; exit 1; }; done
     sleep 0.25
   done
-  python3 - "$samples" "$LINES" "$n" "$PARTS" "$IDLE" "$machine" "$ROUTING" <<'PY' | tee -a "$OUT"
+  python3 - "$samples" "$LINES" "$n" "$PARTS" "$IDLE" "$machine" "$ROUTING" "$HANDOVER" <<'PY' | tee -a "$OUT"
 import json, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[1])]
 n = float(sys.argv[2]); idle_s = float(sys.argv[5]) / 1000
@@ -103,7 +106,7 @@ wall = done[0] - t0[0] - idle_s
 print(json.dumps({"phase": "scale-out-routed" if sys.argv[7] else "scale-out", "instances": int(sys.argv[3]), "partitions": int(sys.argv[4]), "lines": int(n),
   "lines_per_s_complete": round(n / wall), "seconds": round(wall, 2), "windows_scored": int(end[4]),
   "daemons_cpu_share": round((done[2] - t0[2]) / wall, 2), "broker_cpu_share": round((done[3] - t0[3]) / wall, 2),
-  "daemon_cpu_us_per_line": round((end[2] - t0[2]) / n * 1e6, 2), "machine": sys.argv[6]}))
+  "daemon_cpu_us_per_line": round((end[2] - t0[2]) / n * 1e6, 2), "handover": bool(sys.argv[8]), "machine": sys.argv[6]}))
 PY
   for d in "${daemons[@]}"; do kill -TERM "$d" 2>/dev/null || true; done
   for d in "${daemons[@]}"; do wait "$d" || true; done

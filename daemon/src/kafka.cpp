@@ -193,6 +193,7 @@ struct KafkaSource::Impl : RdKafka::RebalanceCb {
   std::vector<TopicPartition> revoked;
   RevokeHandler on_revoke;
   AssignHandler on_assign;
+  std::vector<TopicPartition> revoked_in_poll;  // revoked during the current poll()
 
   void rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& parts) override {
@@ -214,6 +215,7 @@ struct KafkaSource::Impl : RdKafka::RebalanceCb {
       if (on_revoke) on_revoke(tps);  // the pipeline stores its final offsets here
       c->commitSync();                // commits stored offsets; "no offset" is fine
       revoked.insert(revoked.end(), tps.begin(), tps.end());
+      revoked_in_poll.insert(revoked_in_poll.end(), tps.begin(), tps.end());
       if (cooperative) delete c->incremental_unassign(parts);
       else c->unassign();
       return;
@@ -252,9 +254,21 @@ Source::PollStatus KafkaSource::poll(std::vector<Record>& out, std::size_t max_r
                                      std::chrono::milliseconds timeout) {
   if (impl_->closed) return PollStatus::end_of_stream;
   std::size_t n = 0;
+  const std::size_t first = out.size();
   while (n < max_records) {
     std::unique_ptr<RdKafka::Message> m(
         impl_->consumer->consume(n == 0 ? static_cast<int>(timeout.count()) : 0));
+    if (!impl_->revoked_in_poll.empty()) {
+      // Lines of partitions revoked by a rebalance during this poll belong to their new owner
+      // (it reads from the offset stored in the revoke): drop what was collected of them.
+      auto& gone = impl_->revoked_in_poll;
+      const auto end = std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), [&](const Record& r) {
+        return std::find(gone.begin(), gone.end(), r.pos.tp) != gone.end();
+      });
+      n -= static_cast<std::size_t>(out.end() - end);
+      out.erase(end, out.end());
+      gone.clear();
+    }
     const RdKafka::ErrorCode err = m->err();
     if (err == RdKafka::ERR__TIMED_OUT) break;
     if (err == RdKafka::ERR__PARTITION_EOF) continue;
