@@ -144,3 +144,22 @@ TEST_CASE("the shipped training config loads", "[config]") {
   CHECK_FALSE(cfg.model.session_key.empty());
   CHECK_FALSE(cfg.parser.log_format.empty());
 }
+
+TEST_CASE("the handover and routing sections are checked against the rest of the config", "[config]") {
+  const std::string kafka = "source: {type: kafka}\nkafka: {topics: [logs], group_id: g1}\n";
+  const auto ok = parse_app_config(kafka + "handover: {enabled: true, interval_ms: 2000}\n", "test.yaml");
+  CHECK(ok.handover.enabled);
+  CHECK(ok.handover.topic == "g1-sessions");  // defaults to the group's name
+  CHECK(ok.handover.interval_ms == 2000);
+  CHECK_THAT(error_of(kafka + "handover: {enabled: true, bogus: 1}\n"),
+             Catch::Contains("handover.bogus") && Catch::Contains("chunk_bytes"));
+  CHECK_THAT(error_of(kafka + "handover: {timeout_ms: 0}\n"), Catch::Contains("handover.timeout_ms"));
+  CHECK_THAT(error_of(kafka + "state: {dir: /tmp/x}\nhandover: {enabled: true}\n"),
+             Catch::Contains("handover.enabled") && Catch::Contains("state.dir"));
+  CHECK_THAT(error_of("source: {type: stdin}\nhandover: {enabled: true}\n"), Catch::Contains("source.type: kafka"));
+  CHECK_THAT(error_of(kafka + "pipeline: {window: {mode: count}}\nhandover: {enabled: true}\n"),
+             Catch::Contains("window.mode: session"));
+  CHECK_THAT(error_of(kafka + "handover: {enabled: true, topic: logs}\n"), Catch::Contains("handover.topic"));
+  CHECK_THAT(error_of(kafka + "routing: {enabled: true, topic: r}\nhandover: {enabled: true, topic: r}\n"),
+             Catch::Contains("handover.topic"));
+}
