@@ -153,6 +153,16 @@ RoutingConfig read_routing(YamlSection s) {
   return c;
 }
 
+RegistryConfig read_registry(YamlSection s) {
+  RegistryConfig c;
+  s.get("enabled", c.enabled);
+  s.get("topic", c.topic);
+  s.get("poll_interval_ms", c.poll_interval_ms);
+  s.finish();
+  validated(s.path(), [&] { c.validate(); });
+  return c;
+}
+
 HandoverConfig read_handover(YamlSection s) {
   HandoverConfig c;
   s.get("enabled", c.enabled);
@@ -339,6 +349,7 @@ AppConfig read_app(const YAML::Node& root, const std::string& source) {
   app.kafka = read_kafka(top.child("kafka"), root["kafka"]);
   app.routing = read_routing(top.child("routing"));
   app.handover = read_handover(top.child("handover"));
+  app.registry = read_registry(top.child("registry"));
   app.metrics = read_metrics(top.child("metrics"));
   app.model = read_model(top.child("model"));
   const bool length_set = app.daemon.window_length_set, stride_set = app.daemon.window_stride_set;
@@ -371,6 +382,15 @@ AppConfig read_app(const YAML::Node& root, const std::string& source) {
     if (t == app.kafka.output_topic || (app.routing.enabled && t == app.routing.topic) ||
         std::find(app.kafka.topics.begin(), app.kafka.topics.end(), t) != app.kafka.topics.end())
       throw core::ConfigError("handover.topic", "must differ from the input, output and routing topics");
+  }
+  if (app.registry.enabled) {
+    if (app.daemon.source != DaemonConfig::SourceKind::kafka)
+      throw core::ConfigError("registry.enabled", "needs source.type: kafka (the registry is shared by kafka.group_id)");
+    const std::string t = app.registry.effective_topic(app.kafka.group_id);
+    if (t == app.kafka.output_topic || std::find(app.kafka.topics.begin(), app.kafka.topics.end(), t) != app.kafka.topics.end() ||
+        (app.routing.enabled && t == app.routing.topic) || (app.handover.enabled && t == app.handover.topic))
+      throw core::ConfigError("registry.topic",
+                              "must differ from kafka.topics, kafka.output_topic, routing.topic and handover.topic");
   }
   return app;
 }

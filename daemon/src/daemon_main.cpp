@@ -42,6 +42,7 @@
 #include "logguard/daemon/kafka.hpp"
 #include "logguard/daemon/metrics.hpp"
 #include "logguard/daemon/model_stages.hpp"
+#include "logguard/daemon/registry.hpp"
 #include "logguard/daemon/pipeline.hpp"
 #include "logguard/daemon/session_key.hpp"
 #include "logguard/daemon/stream_sink.hpp"
@@ -394,11 +395,26 @@ int run_daemon(const std::string& config_path) {
     case DaemonConfig::SinkKind::file: sink = std::make_unique<StreamSink>(app.daemon.sink_path); break;
   }
 
+  // Template registry (issue #6): template texts and their bundle mapping shared by every
+  // instance of kafka.group_id. Declared before the mapper and the pipeline, which use it.
+  std::unique_ptr<TemplateRegistry> registry;
+  if (app.registry.enabled) {
+    const std::string topic = app.registry.effective_topic(app.kafka.group_id);
+    if (embedded) embedded->create_topic(topic, 1);
+    registry = std::make_unique<TemplateRegistry>(app.registry, app.kafka, bootstrap);
+    registry->ensure_topic(std::chrono::milliseconds(10000));
+    const std::size_t records = registry->catch_up(std::chrono::milliseconds(30000));
+    std::fprintf(stderr, "logguardd: template registry %s: %zu records, %zu templates\n", topic.c_str(), records,
+                 registry->entries());
+  }
   r.model->set_reload_check([layout = r.layout](const LoadedModel& m) { check_chunk_layout(layout, m.shape); });
   BundleMapper mapper(core::LineParser(r.parser), r.model);
+  if (registry) mapper.set_registry(registry.get());
   BundleScorer scorer(r.model, r.layout, app.model.verdict_cache);
   Pipeline pipeline(app.pipeline, *source, [&mapper](const Record& rec) { return mapper.map(rec); }, scorer, *sink,
                     bundle_template_text(r.model));
+  // An instance without input still follows the registry (map() syncs only when lines come).
+  if (registry) pipeline.on_tick([&mapper] { mapper.sync_registry(); });
 
   // Handover (issue #6): open sessions follow their partition through a compacted topic; the
   // periodic checkpoints save there too, so stored offsets always match a saved state.
@@ -443,6 +459,26 @@ int run_daemon(const std::string& config_path) {
     metrics.on_scrape([&lag, &up, kafka_source] {
       lag.Set(static_cast<double>(kafka_source->consumer_lag()));
       up.Set(static_cast<double>(kafka_source->brokers_up()));
+    });
+  }
+  if (registry) {
+    const RegistryStats& rs = registry->stats();
+    prometheus::Gauge* templates = &metrics.gauge("logguard_registry_templates", "Template texts known from the template registry");
+    struct Pair {
+      prometheus::Counter* counter;
+      const std::atomic<std::uint64_t>* value;
+    };
+    std::vector<Pair> pairs{
+        {&metrics.counter("logguard_registry_published_total", "Template mapping decisions this instance published to the registry"),
+         &rs.published},
+        {&metrics.counter("logguard_registry_adopted_total", "Template mappings taken from the registry instead of the encoder"),
+         &rs.adopted},
+        {&metrics.counter("logguard_registry_malformed_total", "Registry records skipped as malformed"), &rs.malformed},
+        {&metrics.counter("logguard_registry_delivery_failures_total", "Registry records this instance could not produce"),
+         &rs.delivery_failures}};
+    metrics.on_scrape([templates, &rs, pairs] {
+      templates->Set(static_cast<double>(rs.entries.load()));
+      for (const auto& p : pairs) Metrics::advance(*p.counter, static_cast<double>(p.value->load()));
     });
   }
   if (router) {
@@ -503,6 +539,7 @@ int run_daemon(const std::string& config_path) {
   if (result && !router_result) result = core::Error{router_result.error().message};
   ready = false;
   if (kafka_source) kafka_source->close();  // commits the stored offsets
+  if (registry) registry->flush(std::chrono::milliseconds(2000));  // this instance's last decisions
   const auto& st = pipeline.stats();
   const auto& ms = mapper.stats();
   const auto& ss = scorer.stats();

@@ -791,6 +791,9 @@ core::Expected<int> ensure_topic(const std::string& bootstrap, const std::map<st
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   set_or_throw(*conf, "bootstrap.servers", bootstrap);
   apply(*conf, "kafka.producer.", properties);
+  // The existence probe must not let a broker with auto.create.topics.enable create the
+  // topic with its defaults (e.g. not compacted).
+  set_or_throw(*conf, "allow.auto.create.topics", "false");
   std::string err;
   std::unique_ptr<RdKafka::Producer> admin(RdKafka::Producer::create(conf.get(), err));
   if (!admin) return core::Error{"cannot create an admin client: " + err};

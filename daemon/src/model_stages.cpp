@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "logguard/core/sequences.hpp"
+#include "logguard/daemon/registry.hpp"
 
 namespace logguard::daemon {
 
@@ -82,16 +83,32 @@ void BundleMapper::set_parser(core::LineParser parser) {
 
 core::TemplateId BundleMapper::lookup(core::TemplateId parser_id, std::string_view text) {
   const auto& m = *cached_model_;
-  auto it = m.by_text.find(core::normalize_template_text(text));
+  const std::string normalized = core::normalize_template_text(text);
+  auto it = m.by_text.find(normalized);
   core::TemplateId id = it == m.by_text.end() ? 0 : it->second;
-  if (m.semantic && (id == 0 || !m.semantic_ids.count(id))) {
+  // An exact bundle template maps to itself on every instance: the registry is not needed.
+  const bool exact = id != 0 && (!m.semantic || m.semantic_ids.count(id));
+  bool adopted = false;
+  if (!exact && registry_) {
+    // A decision of the running model from the registry (ids outside the vocabulary: ignored).
+    if (auto hit = registry_->find(normalized, m.version); hit && (hit->bundle_id == 0 || m.text.count(hit->bundle_id))) {
+      id = hit->bundle_id;
+      adopted = true;
+      ++stats_.templates_adopted;
+      registry_->note_adopted();
+    }
+  }
+  double similarity = id != 0 ? 1.0 : 0.0;
+  if (!adopted && m.semantic && !exact) {
     // No exact match among the encoder's templates: map by similarity, as `logguard detect`.
     if (encoded_text_.size() <= parser_id) encoded_text_.resize(parser_id + 1);
     auto& old = encoded_text_[parser_id];
     if (!old.empty() && old != text) m.semantic->forget(old);  // template_changed: drop the stale embedding
     const std::size_t before = m.semantic->cache_size();
     const auto t0 = std::chrono::steady_clock::now();
-    id = m.semantic->map(text).template_id;  // noexcept: a failure is unknown (0)
+    const auto r = m.semantic->map(text);  // noexcept: a failure is unknown (0)
+    id = r.template_id;
+    similarity = r.similarity;
     if (m.semantic->cache_size() != before) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       ++stats_.templates_encoded;
@@ -100,12 +117,51 @@ core::TemplateId BundleMapper::lookup(core::TemplateId parser_id, std::string_vi
     }
     old.assign(text);
   }
+  if (!adopted && !exact && registry_) registry_->publish(text, m.version, id, similarity);
   if (cache_.size() <= parser_id) cache_.resize(parser_id + 1, 0);
   const bool was_known = cache_[parser_id] > 1;
   cache_[parser_id] = id + 1;
   if (id != 0 && !was_known) ++stats_.templates_known;
   if (id == 0 && was_known) --stats_.templates_known;
   return id;
+}
+
+void BundleMapper::set_registry(TemplateRegistry* r) noexcept {
+  registry_ = r;
+  next_sync_ = {};
+  generation_ = 0;  // the next map() pins the bundle's templates and the registry's texts
+}
+
+void BundleMapper::pin_registry_text(const std::string& text) {
+  if (parser_.config().drain.template_style != core::TemplateStyle::drain) return;
+  // Only generalised texts: a text without a variable is what any instance's Drain makes of
+  // the first line of that form anyway, and pinning it would stop Drain from generalising it
+  // (each value of an unmasked variable would become a pinned template of its own everywhere).
+  if (text.find("<*>") == std::string::npos) return;
+  // Bundle templates are pinned already (pin_templates).
+  if (cached_model_ && cached_model_->by_text.count(core::normalize_template_text(text))) return;
+  if (parser_.pin(text) != core::kNoTemplate) ++stats_.registry_pinned;
+}
+
+void BundleMapper::sync_registry() noexcept {
+  if (!registry_) return;
+  next_sync_ = std::chrono::steady_clock::now() + registry_->poll_interval();
+  try {
+    std::vector<RegistryUpdate> updates;
+    registry_->poll(&updates);
+    bool changed = false;
+    for (const auto& u : updates) {
+      // Before the first map() (no model cached yet) the pins come with the bundle's ones.
+      if (u.new_text && cached_model_) pin_registry_text(u.text);
+      if (u.decision_changed && cached_model_ && u.model == cached_model_->version) changed = true;
+    }
+    if (changed) {  // another instance's decision wins (the last record of a key): remap lazily
+      cache_.clear();
+      stats_.templates_known = 0;
+    }
+  } catch (...) {
+    // Allocation failure: the updates are applied to the registry; pins follow after a reload.
+  }
 }
 
 core::TemplateId BundleMapper::map(const Record& r) noexcept {
@@ -117,7 +173,15 @@ core::TemplateId BundleMapper::map(const Record& r) noexcept {
     encoded_text_.clear();  // the new model's mapper has its own (empty) embedding cache
     stats_.templates_known = 0;
     stats_.templates_pinned = pin_templates(parser_, cached_model_->scorer.manifest().templates);
+    if (registry_) {
+      try {
+        for (const auto& t : registry_->texts()) pin_registry_text(t);
+      } catch (...) {
+        // Allocation failure: unpinned texts still map through the registry.
+      }
+    }
   }
+  if (registry_ && std::chrono::steady_clock::now() >= next_sync_) sync_registry();
   ++stats_.lines;
   const auto res = parser_.parse(r.line);
   if (!res.header_matched || res.truncated || res.invalid_utf8) ++stats_.parse_errors;

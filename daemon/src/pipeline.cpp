@@ -113,6 +113,7 @@ struct Pipeline::Impl {
   std::vector<std::vector<SourcePosition>> dropped;  // releases of windows evicted by drop_oldest
   std::atomic<bool> failed{false};
   std::function<void(std::int64_t)> delivered_hook;
+  std::function<void()> tick_hook;
 
   // Positions: the next offset to process per partition (consumer thread). Records below are
   // re-deliveries and skipped.
@@ -452,6 +453,7 @@ struct Pipeline::Impl {
       if (const std::int64_t idle_at = windower.next_idle_ms(); idle_at >= 0 && now >= idle_at)
         windower.tick(now, pending);
       if (wall - last_tick >= config.tick_ms) {
+        if (tick_hook) tick_hook();
         store_offsets();
         stats.sessions_open = windower.open_sessions();
         stats.sessions_evicted = windower.stats().sessions_evicted;
@@ -653,6 +655,7 @@ void Pipeline::enable_handover(PartitionHandover handover) { impl_->handover = s
 
 const PipelineStats& Pipeline::stats() const noexcept { return impl_->stats; }
 void Pipeline::on_delivered(std::function<void(std::int64_t)> f) { impl_->delivered_hook = std::move(f); }
+void Pipeline::on_tick(std::function<void()> f) { impl_->tick_hook = std::move(f); }
 WindowerStats Pipeline::windower_stats() const { return impl_->windower.stats(); }
 std::size_t Pipeline::held_records() const { return impl_->tracker.held(); }
 

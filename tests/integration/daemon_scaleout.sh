@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Scale-out (issue #6) against a real broker: three logguardd instances in one consumer group,
 # each routing (unkeyed input, 6 partitions -> repartition topic keyed by block id) and scoring
-# with session handover. Mid-stream one instance is killed with SIGKILL and a fourth one joins:
+# with session handover and the shared template registry. Mid-stream one instance is killed with SIGKILL and a fourth one joins:
 # the killed instance's partitions continue from their last saved state on the survivors, and
 # the join moves partitions again (revoke -> save -> assign -> load). The anomalous sessions on
 # the output topic equal `logguard detect` offline on the same lines (which the single-instance
 # routed run reproduces, daemon_routing.sh), and a window published twice is the same record.
 source "$(dirname "$0")/lib.sh"
-require_bin logguard logguardd
+require_bin logguard logguardd test_daemon
 require_kafka
 make_bundle
 offline_sessions "$WORK/offline.txt"
@@ -16,6 +16,9 @@ log "offline: $(wc -l <"$WORK/offline.txt") anomalous sessions"
 # (10 s); check for that every second rather than every 10 s.
 export KAFKA_EXTRA_PROPERTIES="transaction.abort.timed.out.transaction.cleanup.interval.ms=1000"
 kafka_start
+# The registry's real-broker case (topic created compacted; a late member rebuilds from it).
+LOGGUARD_TEST_BROKERS=$BROKERS "$BIN/test_daemon" "[registry][integration]" >"$WORK/registry-cases.log" 2>&1 \
+  || { tail -30 "$WORK/registry-cases.log" >&2; fail "registry test cases against the real broker"; }
 topic logs 6
 topic anomalies 1
 n=$(wc -l <"$IT_LOG")
@@ -25,7 +28,8 @@ PORTS=() MEMBERS=()
 member() {
   METRICS_PORT=$(free_port)
   daemon_config "$WORK/$1.yaml" "routing: {enabled: true, topic: logs-by-session, partitions: 6, transaction_interval_ms: 100}
-handover: {enabled: true, interval_ms: 500, timeout_ms: 10000}"
+handover: {enabled: true, interval_ms: 500, timeout_ms: 10000}
+registry: {enabled: true}"
   # No state directory (the open sessions live in the handover topic); sessions close after
   # 20 s of input time without a line, longer than the whole replay.
   sed -i -e '/^state:/,+2d' -e 's/idle_timeout_ms: 600000/idle_timeout_ms: 20000/' "$WORK/$1.yaml"
@@ -62,6 +66,13 @@ moved_out=$(sum_metric 'logguard_handover_sessions_total{direction="out"}' "${PO
 failures=$(sum_metric logguard_handover_failures_total "${PORTS[@]}")
 log "handover: $moved_out sessions out, $moved_in in, $failures failures"
 python3 -c "import sys; sys.exit(0 if $moved_in > 0 else 1)" || fail "no session was handed over"
+# One template space: every surviving instance knows the registry's templates (none with this
+# bundle, trained on these very lines; test_registry.cpp covers templates outside the bundle).
+for p in "${PORTS[@]}"; do
+  [[ $(labelled logguard_registry_templates "$p") == $(labelled logguard_registry_templates "${PORTS[0]}") ]] \
+    || fail "instances disagree on the registry's template count"
+done
+log "registry: $(labelled logguard_registry_templates "${PORTS[0]}") templates on every instance, $(sum_metric logguard_registry_adopted_total "${PORTS[@]}") adopted"
 records "$WORK/records.jsonl"
 for i in "${!MEMBERS[@]}"; do DAEMON=${MEMBERS[$i]} stop_daemon; done
 sessions_from_records "$WORK/records.jsonl" >"$WORK/daemon.txt"

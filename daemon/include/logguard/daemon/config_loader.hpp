@@ -16,6 +16,7 @@
 #include "logguard/daemon/kafka.hpp"
 #include "logguard/daemon/metrics.hpp"
 #include "logguard/daemon/pipeline.hpp"
+#include "logguard/daemon/registry.hpp"
 #include "logguard/models/config.hpp"
 #include "logguard/models/encoder.hpp"
 
@@ -44,6 +45,7 @@ struct AppConfig {
   PipelineConfig pipeline;     // `pipeline:` section (logguardd: windows, batching, queues)
   KafkaConfig kafka;           // `kafka:` section (logguardd)
   RoutingConfig routing;       // `routing:` section (logguardd: re-key unkeyed input by session)
+  RegistryConfig registry;     // `registry:` section (logguardd: shared template registry, issue #6)
   HandoverConfig handover;     // `handover:` section (logguardd: open sessions follow their partition)
   MetricsConfig metrics;       // `metrics:` section (logguardd: /metrics, /healthz, /readyz)
   ModelSection model;          // `model:` section (logguard train/detect, logguardd scoring)

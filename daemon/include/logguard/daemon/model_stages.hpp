@@ -21,6 +21,7 @@
 // BundleMapper belongs to the consumer thread; BundleScorer to the scorer thread (its
 // counters are atomics readable from any thread).
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -41,6 +42,8 @@
 #include "logguard/models/template_mapper.hpp"
 
 namespace logguard::daemon {
+
+class TemplateRegistry;  // registry.hpp
 
 /// How the model cuts a session into model windows (as models::Scorer::score_sessions).
 struct ModelShape {
@@ -111,6 +114,8 @@ struct MapperStats {
   std::atomic<std::uint64_t> templates_pinned{0};   // bundle templates pinned in the parser
   std::atomic<std::uint64_t> templates_encoded{0};  // parser templates run through the encoder
   std::atomic<std::uint64_t> encoder_nanoseconds{0};  // time spent encoding them
+  std::atomic<std::uint64_t> templates_adopted{0};  // mappings taken from the template registry
+  std::atomic<std::uint64_t> registry_pinned{0};    // registry texts pinned in the parser (re-pins included)
 };
 
 /// Raw line -> bundle template id (0 = unknown, as `logguard detect` maps unmatched templates).
@@ -124,6 +129,18 @@ struct MapperStats {
 /// Encodings are cached by template text (in the loaded model's TemplateMapper); a changed
 /// template's old text is forgotten. Only new/changed templates cost an encoding (counted in
 /// MapperStats::templates_encoded); map() never throws (an encoder failure maps to unknown).
+///
+/// With a TemplateRegistry (set_registry, issue #6) a new or changed template that is not an
+/// exact bundle template is first looked up in the registry under the running model version:
+/// a registered decision is adopted without encoding (MapperStats::templates_adopted); else the
+/// mapper decides as above and publishes the decision. Every registry poll_interval of map()
+/// calls (a clock check) it polls the registry: every generalised text (one with a "<*>") new
+/// to this instance is pinned in the parser (so a line of a registered form parses to the same
+/// template on every instance; texts without a variable stay free to generalise),
+/// and a changed decision for the running model clears the mapping cache (recomputed lazily,
+/// now from the registry). After a reload or set_parser() the bundle's templates and then the
+/// registry's generalised texts are pinned again. The registry must outlive the mapper (or be unset first);
+/// it is used on the mapper's (consumer) thread only.
 class BundleMapper {
  public:
   BundleMapper(core::LineParser parser, std::shared_ptr<ModelHolder> model);
@@ -134,15 +151,23 @@ class BundleMapper {
   void set_parser(core::LineParser parser);
   /// Called with the seconds of each template encoding (consumer thread); optional.
   std::function<void(double)> on_encoded;
+  /// Follows `r` from the next map() on (nullptr: off). Pins every registry text at the next
+  /// map(), with the bundle's templates.
+  void set_registry(TemplateRegistry* r) noexcept;
+  /// Polls the registry now (map() calls it every poll_interval); for an idle consumer loop.
+  void sync_registry() noexcept;
 
  private:
   core::TemplateId lookup(core::TemplateId parser_id, std::string_view text);
+  void pin_registry_text(const std::string& text);
   core::LineParser parser_;
   std::shared_ptr<ModelHolder> model_;
   std::uint64_t generation_ = 0;
   std::shared_ptr<const LoadedModel> cached_model_;
   std::vector<std::uint32_t> cache_;          // parser id -> bundle id + 1 (0 = not computed)
   std::vector<std::string> encoded_text_;     // parser id -> text last sent to the encoder
+  TemplateRegistry* registry_ = nullptr;
+  std::chrono::steady_clock::time_point next_sync_{};
   MapperStats stats_;
 };
 

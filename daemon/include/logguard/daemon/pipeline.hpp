@@ -127,6 +127,9 @@ class Pipeline {
   /// Called on the sink thread when an anomaly record was delivered, with the timestamp
   /// (ms since epoch) of the window's last event. Set before run().
   void on_delivered(std::function<void(std::int64_t last_event_ms)> f);
+  /// Called on the consumer thread every tick_ms (time-driven work of other stages, e.g. the
+  /// mapper following the template registry). Set before run().
+  void on_tick(std::function<void()> f);
   /// Checkpoints every `interval_ms` through `writer` (see the top of this file); at the end
   /// of run() a last checkpoint follows the final flush (`flush_at_stop`) or replaces it
   /// (open sessions stay open across the restart). Call before run().
