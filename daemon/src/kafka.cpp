@@ -735,9 +735,11 @@ Router::Router(const KafkaConfig& kafka, const RoutingConfig& routing, const std
   std::unique_ptr<RdKafka::Conf> cc(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   set_or_throw(*cc, "bootstrap.servers", bootstrap);
   set_or_throw(*cc, "group.id", group);
-  set_or_throw(*cc, "enable.auto.commit", "false");  // offsets go with the transactions
   set_consumer_defaults(*cc);
   apply(*cc, "kafka.consumer.", kafka.consumer);
+  // After the pass-through properties (which suit the scoring consumer): the router's offsets
+  // go with its transactions only.
+  set_or_throw(*cc, "enable.auto.commit", "false");
   set_cb(*cc, "rebalance_cb", static_cast<RdKafka::RebalanceCb*>(impl_.get()));
   set_cb(*cc, "event_cb", static_cast<RdKafka::EventCb*>(&impl_->consumer_events));
   std::string err;
