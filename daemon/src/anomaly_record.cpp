@@ -94,7 +94,7 @@ std::string anomaly_record_json(const Window& w, const Verdict& v, std::string_v
   for (std::size_t i = 0; i < w.events.size() && pick.size() < options.raw_lines; ++i)
     if (std::find(pick.begin(), pick.end(), i) == pick.end()) pick.push_back(i);
   json raw = json::array();
-  for (auto i : pick) raw.push_back({{"position", i}, {"line", w.events[i].line}});
+  for (auto i : pick) raw.push_back({{"position", i}, {"line", w.events[i].line.view()}});
   j["raw_lines"] = raw;
   // Invalid UTF-8 in log lines is replaced, never thrown on.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -56,10 +56,12 @@ class Reader {
   std::uint32_t u32() { return fixed<std::uint32_t>(); }
   std::uint64_t u64() { return fixed<std::uint64_t>(); }
   std::int64_t i64() { return static_cast<std::int64_t>(fixed<std::uint64_t>()); }
-  std::string str() {
+  std::string str() { return std::string(str_view()); }
+  /// A string's bytes in the input (valid while the input is).
+  std::string_view str_view() {
     const std::uint64_t n = u64();
     if (n > in_.size() - pos_) fail("string length " + std::to_string(n) + " runs past the end");
-    return std::string(take(n));
+    return take(n);
   }
   /// A count of items of at least `min_item_bytes` each, checked against what is left.
   std::size_t count(std::size_t min_item_bytes) {
@@ -131,7 +133,7 @@ std::vector<Event> get_events(Reader& r, const std::vector<std::string>& topics)
     e.pos.tp.partition = static_cast<std::int32_t>(r.u32());
     e.pos.offset = r.i64();
     e.timestamp_ms = r.i64();
-    e.line = r.str();
+    e.line = SharedLine(r.str_view());  // one allocation, no temporary std::string
   }
   return out;
 }

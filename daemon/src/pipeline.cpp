@@ -444,8 +444,8 @@ struct Pipeline::Impl {
         e.template_id = mapper(r);
         e.pos = r.pos;
         e.timestamp_ms = r.timestamp_ms;
-        e.line = std::move(r.line);
-        keyer.extract(e.line, r.key, keys);  // views into e.line
+        e.line = SharedLine(r.line);  // one allocation (count + bytes); every copy shares it
+        keyer.extract(e.line, r.key, keys);  // views into e.line's shared bytes: valid while any copy lives
         const auto holders = static_cast<std::uint32_t>(windower.add(std::move(e), keys, now, pending));
         tracker.begin(r.pos, holders);
         ++stats.records;

@@ -353,3 +353,62 @@ TEST_CASE("a session's events not yet in a window are kept in timestamp order", 
   REQUIRE(o2.size() == 1);
   CHECK(offsets(o2[0]) == std::vector<std::int64_t>{0, 1, 2});
 }
+
+TEST_CASE("a shared line compares, converts and copies by reference", "[windower]") {
+  const std::string text(200, 'x');
+  SharedLine a = text;
+  CHECK(a.size() == 200);
+  CHECK(a == text);
+  CHECK(a.view() == std::string_view(text));
+  CHECK(a.data() != text.data());  // built by copying the bytes once
+  CHECK(a.data()[a.size()] == '\0');
+  SharedLine b = a;
+  CHECK(b.data() == a.data());
+  CHECK(a.use_count() == 2);
+  SharedLine c = std::move(b);
+  CHECK(c.data() == a.data());
+  CHECK(b.empty());  // a moved-from line is empty
+  CHECK(a.use_count() == 2);
+  c = SharedLine("other");
+  CHECK(a.use_count() == 1);
+  CHECK(c == "other");
+  CHECK(SharedLine("other") == c);
+  CHECK(c != a);
+  const SharedLine none;
+  CHECK(none.empty());
+  CHECK(none == "");
+  CHECK(std::string_view(none.data()).empty());
+  CHECK(none == SharedLine(std::string()));
+}
+
+TEST_CASE("copies of windows and of the windower's state share the raw lines", "[windower]") {
+  // Sliding windows copy the session's events; state() copies every open event. None copies a line.
+  Windower w(session_cfg(4, 2));
+  std::vector<Window> out;
+  std::string_view keys[] = {"s", "t"};  // each event joins two sessions: two copies
+  std::vector<const char*> lines;
+  for (int i = 0; i < 5; ++i) {
+    Event e = ev(i);
+    e.line = std::string(100, static_cast<char>('a' + i));
+    lines.push_back(e.line.data());
+    w.add(std::move(e), keys, 0, out);
+  }
+  REQUIRE(out.size() == 2);  // one sliding window per session, events 0..3
+  for (const Window& win : out) {
+    REQUIRE(win.events.size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) CHECK(win.events[i].line.data() == lines[i]);
+  }
+  const Window copy = out[0];
+  CHECK(copy.events[3].line.data() == lines[3]);
+
+  const WindowerState s = w.state(0);
+  REQUIRE(s.sessions.size() == 2);
+  for (const auto& session : s.sessions) {
+    REQUIRE(session.events.size() == 3);  // events 2, 3, 4 are still open in each session
+    for (std::size_t i = 0; i < 3; ++i) CHECK(session.events[i].line.data() == lines[i + 2]);
+  }
+  // Event 4: its two sessions and their two copies in the state; event 3 also the two windows and `copy`.
+  CHECK(s.sessions[0].events[2].line.use_count() == 4);
+  CHECK(s.sessions[0].events[1].line.use_count() == 7);
+  CHECK(s.sessions[0].events[1].line == std::string(100, 'd'));
+}

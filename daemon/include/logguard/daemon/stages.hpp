@@ -9,13 +9,17 @@
 // Batcher) take the current time as an argument and own tick()/flush(). The concrete
 // stages are wired together in one place (the pipeline); these interfaces let tests plug in
 // fakes. Steady-state calls return error values and never throw.
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "logguard/core/error.hpp"
@@ -44,12 +48,82 @@ struct Record {
   std::int64_t timestamp_ms = 0;  // Kafka message timestamp or read time (ms since epoch)
 };
 
-/// A parsed and mapped line as the windower sees it.
+/// An immutable raw log line shared by every copy of the Event that holds it: copying or
+/// destroying one costs an atomic reference-count step, whatever the line's length (the
+/// windower copies events into every session a line names, into sliding windows, and into
+/// checkpoint/handover state). One heap block holds the count, the size and the bytes
+/// (NUL-terminated); the empty line allocates nothing. Building one copies the bytes once.
+/// The bytes never move or change while any copy lives, so string_views into them (session
+/// keys) stay valid as long as one copy does, also across moves of the handle.
+/// Thread-safety: as std::shared_ptr — copies of one line may be made and dropped
+/// concurrently on any threads; one SharedLine object is not itself synchronised.
+class SharedLine {
+ public:
+  SharedLine() noexcept = default;
+  explicit SharedLine(std::string_view s) : b_(make(s)) {}
+  SharedLine(const std::string& s) : b_(make(s)) {}  // implicit: `e.line = some_string;`
+  SharedLine(const char* s) : b_(make(s)) {}
+  SharedLine(const SharedLine& o) noexcept : b_(o.b_) {
+    if (b_ != nullptr) b_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  SharedLine(SharedLine&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
+  SharedLine& operator=(const SharedLine& o) noexcept {
+    SharedLine(o).swap(*this);
+    return *this;
+  }
+  SharedLine& operator=(SharedLine&& o) noexcept {
+    SharedLine(std::move(o)).swap(*this);
+    return *this;
+  }
+  ~SharedLine() { release(); }
+  void swap(SharedLine& o) noexcept { std::swap(b_, o.b_); }
+
+  std::string_view view() const noexcept { return b_ != nullptr ? std::string_view(chars(b_), b_->size) : std::string_view(); }
+  operator std::string_view() const noexcept { return view(); }
+  const char* data() const noexcept { return b_ != nullptr ? chars(b_) : ""; }
+  std::size_t size() const noexcept { return b_ != nullptr ? b_->size : 0; }
+  bool empty() const noexcept { return size() == 0; }
+  std::string str() const { return std::string(view()); }
+  /// Copies sharing these bytes (0 for the empty line); for tests.
+  std::uint32_t use_count() const noexcept { return b_ != nullptr ? b_->refs.load(std::memory_order_relaxed) : 0; }
+
+  // By content.
+  friend bool operator==(const SharedLine& a, const SharedLine& b) noexcept { return a.b_ == b.b_ || a.view() == b.view(); }
+  friend bool operator==(const SharedLine& a, std::string_view b) noexcept { return a.view() == b; }
+  friend bool operator==(const SharedLine& a, const std::string& b) noexcept { return a.view() == b; }
+  friend bool operator==(const SharedLine& a, const char* b) noexcept { return a.view() == b; }
+
+ private:
+  struct Block {
+    std::atomic<std::uint32_t> refs;
+    std::size_t size;
+    // the bytes and a NUL follow
+  };
+  static const char* chars(const Block* b) noexcept { return reinterpret_cast<const char*>(b + 1); }
+  static Block* make(std::string_view s) {
+    if (s.empty()) return nullptr;
+    void* p = ::operator new(sizeof(Block) + s.size() + 1);
+    auto* b = ::new (p) Block{{1}, s.size()};
+    char* c = reinterpret_cast<char*>(b + 1);
+    std::memcpy(c, s.data(), s.size());
+    c[s.size()] = '\0';
+    return b;
+  }
+  void release() noexcept {
+    if (b_ != nullptr && b_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      b_->~Block();
+      ::operator delete(static_cast<void*>(b_));
+    }
+  }
+  Block* b_ = nullptr;
+};
+
+/// A parsed and mapped line as the windower sees it. Copies share the raw line.
 struct Event {
   core::TemplateId template_id = core::kNoTemplate;
   SourcePosition pos;
   std::int64_t timestamp_ms = 0;
-  std::string line;  // raw line, for the few raw lines quoted in an anomaly record
+  SharedLine line;  // raw line, for the few raw lines quoted in an anomaly record
 };
 
 /// Why a window was emitted.
