@@ -50,7 +50,7 @@ Source::PollStatus FileSource::poll(std::vector<Record>& out, std::size_t max_re
       return n == 0 ? PollStatus::end_of_stream : PollStatus::ok;
     }
     Record& r = out.emplace_back();  // in place: no temporary to move
-    r.line.assign(line);
+    r.line = SharedLine(std::string_view(line));
     r.pos.tp.topic = impl_->topic;
     r.pos.offset = impl_->next_offset++;
     r.timestamp_ms = now_ms;

@@ -283,7 +283,7 @@ Source::PollStatus KafkaSource::poll(std::vector<Record>& out, std::size_t max_r
     const auto* p = static_cast<const char*>(m->payload());
     std::size_t len = p ? m->len() : 0;
     while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r')) --len;
-    r.line.assign(p ? p : "", len);
+    r.line = SharedLine(std::string_view(p ? p : "", len));
     if (const void* k = m->key_pointer(); k != nullptr && m->key_len() > 0)
       r.key.assign(static_cast<const char*>(k), m->key_len());
     r.pos = SourcePosition{TopicPartition{m->topic_name(), m->partition()}, m->offset()};

@@ -444,7 +444,7 @@ struct Pipeline::Impl {
         e.template_id = mapper(r);
         e.pos = r.pos;
         e.timestamp_ms = r.timestamp_ms;
-        e.line = SharedLine(r.line);  // one allocation (count + bytes); every copy shares it
+        e.line = std::move(r.line);  // the source's one allocation; every copy shares it
         keyer.extract(e.line, r.key, keys);  // views into e.line's shared bytes: valid while any copy lives
         const auto holders = static_cast<std::uint32_t>(windower.add(std::move(e), keys, now, pending));
         tracker.begin(r.pos, holders);

@@ -87,7 +87,7 @@ std::size_t Windower::add_impl(E&& e, std::span<const std::string_view> keys, st
       last = i;
       break;
     }
-  // Keys may be views into e.line, which the last add moves away: nothing after it reads them.
+  // Keys may be views into e.line's shared bytes: they stay valid while any copy of the event lives.
   std::size_t joined = 0;
   for (std::size_t i = 0; i < keys.size() && i <= last; ++i) {
     if (std::find(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(i), keys[i]) !=

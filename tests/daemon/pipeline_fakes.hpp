@@ -16,7 +16,7 @@
 namespace logguard::daemon::testing {
 
 /// WARN lines map to template 7, everything else to 1.
-inline core::TemplateId fake_map(const Record& r) { return r.line.find(" WARN ") != std::string::npos ? 7 : 1; }
+inline core::TemplateId fake_map(const Record& r) { return r.line.view().find(" WARN ") != std::string::npos ? 7 : 1; }
 
 inline std::string fake_template_text(core::TemplateId id) { return id == 7 ? "WARN <*>" : "INFO <*>"; }
 

@@ -110,7 +110,7 @@ TEST_CASE("lines flow from the input topic through the sink to the output topic"
     REQUIRE(got.size() == n);
     std::set<std::string> lines;
     for (const auto& r : got) {
-      lines.insert(r.line);
+      lines.insert(r.line.str());
       CHECK(r.pos.tp.topic == "logs");
       CHECK(r.timestamp_ms > 0);
       CHECK(r.key.rfind('k', 0) == 0);
@@ -118,7 +118,7 @@ TEST_CASE("lines flow from the input topic through the sink to the output topic"
       // Every line is an "anomaly" here: its offset is released once delivered.
       auto ticket = releaser.add({r.pos}, true);
       sink.write(r.key, "rec-" + std::to_string(r.pos.tp.partition) + "-" + std::to_string(r.pos.offset),
-                 "{\"line\":\"" + r.line + "\"}",
+                 "{\"line\":\"" + r.line.str() + "\"}",
                  [&releaser, ticket](bool ok, std::string_view) {
                    if (ok) releaser.complete(ticket);
                  });
@@ -143,7 +143,7 @@ TEST_CASE("lines flow from the input topic through the sink to the output topic"
     std::vector<Record> out = consume(reader, n);
     REQUIRE(out.size() == n);
     std::set<std::string> bodies;
-    for (const auto& r : out) bodies.insert(r.line);
+    for (const auto& r : out) bodies.insert(r.line.str());
     CHECK(bodies.size() == n);
     CHECK(bodies.count("{\"line\":\"line 7\"}") == 1);
   }
@@ -155,7 +155,7 @@ TEST_CASE("lines flow from the input topic through the sink to the output topic"
     std::vector<Record> extra;
     again.poll(extra, 100, 500ms);  // nothing else arrives
     CHECK(extra.empty());
-    for (const auto& r : more) CHECK(std::stoi(r.line.substr(5)) >= n);
+    for (const auto& r : more) CHECK(std::stoi(r.line.str().substr(5)) >= n);
   }
 }
 
@@ -234,7 +234,7 @@ TEST_CASE("the pipeline consumes a topic and produces one record per anomalous s
   pc.window.idle_timeout_ms = 0;  // sessions close at stop
   pc.queue_capacity = 4;          // small queues: backpressure happens
   Pipeline pipeline(pc, source, [](const Record& r) -> core::TemplateId {
-    return r.line.find(" WARN ") != std::string::npos ? 7 : 1;
+    return r.line.view().find(" WARN ") != std::string::npos ? 7 : 1;
   }, scorer, sink, [](core::TemplateId id) { return id == 7 ? std::string("WARN") : std::string("INFO"); });
 
   std::atomic<bool> stop{false};
@@ -267,7 +267,7 @@ TEST_CASE("the pipeline consumes a topic and produces one record per anomalous s
   std::set<std::string> sessions;
   for (const auto& r : out) {
     sessions.insert(r.key);
-    CHECK_THAT(r.line, Catch::Contains("\"schema\":\"logguard.anomaly/v1\""));
+    CHECK_THAT(r.line.str(), Catch::Contains("\"schema\":\"logguard.anomaly/v1\""));
   }
   CHECK(sessions == expected);
 }

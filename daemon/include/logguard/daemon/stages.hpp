@@ -40,13 +40,6 @@ struct SourcePosition {
   std::int64_t offset = -1;
 };
 
-/// One raw log line as read by a Source.
-struct Record {
-  std::string line;            // without the line terminator
-  std::string key;             // Kafka message key (empty if none / not Kafka)
-  SourcePosition pos;
-  std::int64_t timestamp_ms = 0;  // Kafka message timestamp or read time (ms since epoch)
-};
 
 /// An immutable raw log line shared by every copy of the Event that holds it: copying or
 /// destroying one costs an atomic reference-count step, whatever the line's length (the
@@ -116,6 +109,14 @@ class SharedLine {
     }
   }
   Block* b_ = nullptr;
+};
+
+/// One raw log line as read by a Source.
+struct Record {
+  SharedLine line;             // without the line terminator; becomes the Event's line as is
+  std::string key;             // Kafka message key (empty if none / not Kafka)
+  SourcePosition pos;
+  std::int64_t timestamp_ms = 0;  // Kafka message timestamp or read time (ms since epoch)
 };
 
 /// A parsed and mapped line as the windower sees it. Copies share the raw line.

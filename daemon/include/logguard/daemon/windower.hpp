@@ -97,8 +97,8 @@ class Windower {
   std::size_t add(const Event& e, std::span<const std::string_view> keys, std::int64_t now_ms,
                   std::vector<Window>& out);
   /// As above, but takes the event over (moved into the last session it joins). `keys` may
-  /// point into e.line: the move is the last step that can touch the line, and no key is
-  /// read after it.
+  /// point into e.line's shared bytes, which stay where they are while any copy of the event
+  /// lives (moving the handle does not move them).
   std::size_t add(Event&& e, std::span<const std::string_view> keys, std::int64_t now_ms,
                   std::vector<Window>& out);
   /// Closes sessions idle for idle_timeout_ms at `now_ms`.
