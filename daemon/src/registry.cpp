@@ -19,6 +19,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "kafka_util.hpp"
 #include "logguard/core/sequences.hpp"
 
 namespace logguard::daemon {
@@ -30,23 +31,16 @@ constexpr int kVersion = 1;
 constexpr std::int32_t kPartition = 0;
 constexpr std::size_t kMaxRecordsPerPoll = 10000;  // bounds one poll() on a busy topic
 
-void set_or_throw(RdKafka::Conf& conf, const std::string& name, const std::string& value) {
-  std::string err;
-  if (conf.set(name, value, err) != RdKafka::Conf::CONF_OK)
-    throw ConfigError("registry", "cannot set librdkafka property " + name + ": " + err);
-}
-
 // Pass-through properties of the daemon's clients (security settings, mostly); the ones
 // that would change the registry's semantics are left out and set by us afterwards.
-void apply(RdKafka::Conf& conf, const std::string& prefix, const std::map<std::string, std::string>& props) {
+void apply_passthrough(RdKafka::Conf& conf, const std::string& prefix, const std::map<std::string, std::string>& props) {
   static const std::unordered_set<std::string> skipped = {
       "bootstrap.servers", "metadata.broker.list", "group.id", "group.instance.id", "transactional.id",
       "enable.auto.commit", "enable.auto.offset.store", "enable.partition.eof", "enable.idempotence", "acks"};
-  for (const auto& [name, value] : props) {
-    if (skipped.count(name)) continue;
-    std::string err;
-    if (conf.set(name, value, err) != RdKafka::Conf::CONF_OK) throw ConfigError(prefix + name, err);
-  }
+  std::map<std::string, std::string> kept;
+  for (const auto& [name, value] : props)
+    if (!skipped.count(name)) kept.emplace(name, value);
+  apply(conf, prefix, kept);
 }
 
 struct StringHash {
@@ -258,7 +252,7 @@ TemplateRegistry::TemplateRegistry(const RegistryConfig& config, const KafkaConf
   {
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     set_or_throw(*conf, "bootstrap.servers", bootstrap);
-    apply(*conf, "kafka.producer.", kafka.producer);
+    apply_passthrough(*conf, "kafka.producer.", kafka.producer);
     set_or_throw(*conf, "enable.idempotence", "true");
     set_or_throw(*conf, "acks", "all");
     set_or_throw(*conf, "allow.auto.create.topics", "false");  // ensure_topic() creates it compacted
@@ -271,7 +265,7 @@ TemplateRegistry::TemplateRegistry(const RegistryConfig& config, const KafkaConf
   {
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     set_or_throw(*conf, "bootstrap.servers", bootstrap);
-    apply(*conf, "kafka.consumer.", kafka.consumer);
+    apply_passthrough(*conf, "kafka.consumer.", kafka.consumer);
     // librdkafka's consumer needs a group id; with manual assignment and no commits the group
     // is never joined.
     set_or_throw(*conf, "group.id", kafka.group_id + "-registry-reader");

@@ -21,6 +21,7 @@
 #include "logguard/models/scorer.hpp"
 #include "logguard/models/template_mapper.hpp"
 #include "logguard/models/trainer.hpp"
+#include "tiny_bundle.hpp"
 
 using namespace logguard;
 using namespace logguard::daemon;
@@ -130,67 +131,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Normal templates of the tiny bundle (no variables: the parser keeps lines whole) and an
-// abnormal one for the encoder's negatives.
-const std::vector<std::string> kEncNormal = {
-    "Receiving block from the source node", "PacketResponder for block is terminating",
-    "Deleting block file from the data disk", "Verification succeeded for the block"};
-const std::vector<std::string> kEncAbnormal = {"Exception in receiveBlock for block", "writeBlock received exception"};
+using testing::kEncNormal;
+using testing::rec;
 
-// A tiny MSMASS bundle over kEncNormal (ids 1..4) with a fine-tuned from-scratch encoder and S.
 std::string tiny_encoder_bundle(double threshold) {
-  // Per process: CTest runs test cases as parallel processes, each building its own bundle.
-  const auto dir =
-      (fs::temp_directory_path() / ("logguard_model_stages_encoder_bundle-" + std::to_string(::getpid()))).string();
-  fs::remove_all(dir);
-  models::TrainConfig tc;
-  tc.msmass.window = 4;
-  tc.msmass.d_model = 8;
-  tc.msmass.ff_dim = 8;
-  tc.msmass.encoder_layers = 1;
-  tc.msmass.scales = {0};
-  tc.msmass.heads_per_scale = {1};
-  tc.epochs = 1;
-  std::vector<core::Session> sessions;
-  for (int i = 0; i < 20; ++i) sessions.push_back({"s" + std::to_string(i), {1, 2, 3, 4, 1, 2}, -1});
-  std::vector<core::TemplateEntry> table;
-  for (std::size_t i = 0; i < kEncNormal.size(); ++i) table.push_back({static_cast<std::uint32_t>(i + 1), kEncNormal[i]});
-  models::train(tc, sessions, table, dir);
-
-  models::EncoderConfig c;
-  c.scratch_hidden = 32;
-  c.scratch_layers = 2;
-  c.scratch_heads = 4;
-  c.scratch_intermediate = 64;
-  c.epochs = 6;
-  c.learning_rate = 1e-3;
-  c.batch_size = 4;
-  c.variants = 4;
-  c.train_layers = 0;
-  c.tau = 0.1;
-  c.seed = 3;
-  auto enc = models::TemplateEncoder::from_scratch(c, kEncNormal);
-  models::ContrastiveData data{kEncNormal, {1, 0, 3, 2}, kEncAbnormal};
-  models::fine_tune(enc, data, c, models::basic_noise(0.15, 0.15, 0.0));
-  const auto files = dir + ".encoder";
-  fs::remove_all(files);
-  enc.save(files);
-  models::EncoderManifest em;
-  em.threshold = threshold;
-  em.threshold_method = "config";
-  em.base = "scratch";
-  em.negatives = "abnormal";
-  em.abnormal_templates = kEncAbnormal;
-  em.normal_ids = {1, 2, 3, 4};
-  models::attach_encoder(dir, files, em);
-  fs::remove_all(files);
-  return dir;
-}
-
-Record rec(std::string line) {
-  Record r;
-  r.line = std::move(line);
-  return r;
+  return testing::tiny_encoder_bundle("logguard_model_stages_encoder_bundle", threshold);
 }
 
 }  // namespace

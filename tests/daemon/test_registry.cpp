@@ -26,6 +26,7 @@
 #include "logguard/models/bundle.hpp"
 #include "logguard/models/encoder.hpp"
 #include "logguard/models/trainer.hpp"
+#include "tiny_bundle.hpp"
 
 using namespace logguard;
 using namespace logguard::daemon;
@@ -292,63 +293,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kNormal = {
-    "Receiving block from the source node", "PacketResponder for block is terminating",
-    "Deleting block file from the data disk", "Verification succeeded for the block"};
-const std::vector<std::string> kAbnormal = {"Exception in receiveBlock for block", "writeBlock received exception"};
+const auto& kNormal = testing::kEncNormal;
+using testing::rec;
 
-// A tiny MSMASS bundle over kNormal (ids 1..4) with a small from-scratch encoder and S = 0.5.
+// The tiny encoder bundle (S = 0.5) at a small size: these tests need the plumbing, not accuracy.
 std::string tiny_bundle() {
-  const auto dir = (fs::temp_directory_path() / ("logguard_registry_bundle-" + std::to_string(::getpid()))).string();
-  fs::remove_all(dir);
-  models::TrainConfig tc;
-  tc.msmass.window = 4;
-  tc.msmass.d_model = 8;
-  tc.msmass.ff_dim = 8;
-  tc.msmass.encoder_layers = 1;
-  tc.msmass.scales = {0};
-  tc.msmass.heads_per_scale = {1};
-  tc.epochs = 1;
-  std::vector<core::Session> sessions;
-  for (int i = 0; i < 10; ++i) sessions.push_back({"s" + std::to_string(i), {1, 2, 3, 4, 1, 2}, -1});
-  std::vector<core::TemplateEntry> table;
-  for (std::size_t i = 0; i < kNormal.size(); ++i) table.push_back({static_cast<std::uint32_t>(i + 1), kNormal[i]});
-  models::train(tc, sessions, table, dir);
-
-  models::EncoderConfig c;
-  c.scratch_hidden = 16;
-  c.scratch_layers = 1;
-  c.scratch_heads = 2;
-  c.scratch_intermediate = 32;
-  c.epochs = 2;
-  c.learning_rate = 1e-3;
-  c.batch_size = 4;
-  c.variants = 2;
-  c.train_layers = 0;
-  c.tau = 0.1;
-  c.seed = 3;
-  auto enc = models::TemplateEncoder::from_scratch(c, kNormal);
-  models::ContrastiveData data{kNormal, {1, 0, 3, 2}, kAbnormal};
-  models::fine_tune(enc, data, c, models::basic_noise(0.15, 0.15, 0.0));
-  const auto files = dir + ".encoder";
-  fs::remove_all(files);
-  enc.save(files);
-  models::EncoderManifest em;
-  em.threshold = 0.5;
-  em.threshold_method = "config";
-  em.base = "scratch";
-  em.negatives = "abnormal";
-  em.abnormal_templates = kAbnormal;
-  em.normal_ids = {1, 2, 3, 4};
-  models::attach_encoder(dir, files, em);
-  fs::remove_all(files);
-  return dir;
-}
-
-Record rec(std::string line) {
-  Record r;
-  r.line = std::move(line);
-  return r;
+  testing::TinyEncoder small;
+  small.hidden = 16;
+  small.layers = 1;
+  small.heads = 2;
+  small.intermediate = 32;
+  small.epochs = 2;
+  small.variants = 2;
+  small.sessions = 10;
+  return testing::tiny_encoder_bundle("logguard_registry_bundle", 0.5, small);
 }
 
 std::string template_of(BundleMapper& m, const std::string& line) {
