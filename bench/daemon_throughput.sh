@@ -10,20 +10,24 @@
 # Lines are rendered from real HDFS sessions by bench/render_hdfs.py (fresh block ids).
 #
 #   bench/daemon_throughput.sh BIN_DIR [--lines N] [--bundle DIR] [--soak-seconds S] [--out FILE]
-#                              [--rate R]   (skip B; C and D at R lines/s)
+#                              [--rate R]   (skip B; C and D at R lines/s) [--warmup-seconds W]
+# C streams for W + S seconds; latency and CPU shares count only windows closed after the first W
+# (default 60: a freshly started broker spends its first ~40-50 s at ~1 core compiling and settling,
+# which on this 2-core machine is not the daemon's latency). RSS is sampled over all of it.
 # Defaults: 2,000,000 lines, soak 120 s (600 for the 10-minute soak), results as JSON lines to
 # --out (default bench-results/daemon.jsonl). Without bin/logguardd only phase A runs.
 # Needs: Java 17+ (Kafka), python3, curl. Takes the whole machine: run nothing else meanwhile.
 set -euo pipefail
 BIN=$(cd "${1:?usage: $0 BIN_DIR [options]}" && pwd); shift
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-LINES=2000000 BUNDLE="" SOAK=120 RATE="" OUT=$ROOT/bench-results/daemon.jsonl
+LINES=2000000 BUNDLE="" SOAK=120 WARMUP=60 RATE="" OUT=$ROOT/bench-results/daemon.jsonl
 while (($#)); do
   case $1 in
     --lines) LINES=$2; shift 2 ;;
     --bundle) BUNDLE=$2; shift 2 ;;
     --soak-seconds) SOAK=$2; shift 2 ;;
     --rate) RATE=$2; shift 2 ;;
+    --warmup-seconds) WARMUP=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -41,9 +45,13 @@ DATA=${LOGGUARD_BENCH_LOG:-${TMPDIR:-/tmp}/logguard-bench-hdfs-$LINES.log}
 LINES=$(wc -l <"$DATA")
 
 # ---- broker ----------------------------------------------------------------------------------
+# The live topic of C/D keeps 60 s (a 10-minute soak at 100k lines/s would otherwise leave
+# ~9 GB of log behind, too much for a tmpfs KAFKA_TMPDIR); the broker looks every 15 s.
+export KAFKA_EXTRA_PROPERTIES="${KAFKA_EXTRA_PROPERTIES:-}
+log.retention.check.interval.ms=15000"
 kafka_up
 "$ROOT/deploy/kafka-local.sh" topic logs 2 "$KDIR" >/dev/null
-"$ROOT/deploy/kafka-local.sh" topic logs-live 2 "$KDIR" >/dev/null
+KAFKA_TOPIC_CONFIG="retention.ms=60000 segment.bytes=67108864" "$ROOT/deploy/kafka-local.sh" topic logs-live 2 "$KDIR" >/dev/null
 KAFKA_TOPIC_CONFIG="message.timestamp.type=LogAppendTime" "$ROOT/deploy/kafka-local.sh" topic anomalies 1 "$KDIR" >/dev/null
 
 # ---- A: replay -------------------------------------------------------------------------------
@@ -103,7 +111,8 @@ while :; do
   kill -0 $D || { tail "$WORK/b.log" >&2; exit 1; }
   sleep 0.25
 done
-result "$(python3 - "$samples" "$LINES" "$machine" "$IDLE_B" <<'PY'
+CKPTS=$(get logguard_checkpoints_total)
+result "$(python3 - "$samples" "$LINES" "$machine" "$IDLE_B" "${CKPTS:-0}" <<'PY'
 import json, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[1])]
 n = float(sys.argv[2]); idle_s = float(sys.argv[4]) / 1000
@@ -120,7 +129,7 @@ print(json.dumps({"phase": "throughput", "lines": int(n),
   "lines_per_s_ingest_sustained": round((hi[1] - lo[1]) / (hi[0] - lo[0])),
   "lines_per_s_complete": round(n / wall),
   "seconds_read_all": round(read[0] - t0[0], 2), "seconds_scored_all": round(wall, 2),
-  "windows_scored": int(end[4]),
+  "windows_scored": int(end[4]), "checkpoints_in_run": int(float(sys.argv[5])),
   "daemon_cpu_share": round((done[2] - t0[2]) / wall, 2), "broker_cpu_share": round((done[3] - t0[3]) / wall, 2),
   "daemon_cpu_us_per_line": round((end[2] - t0[2]) / n * 1e6, 2),
   "cores": 2, "machine": sys.argv[3]}))
@@ -152,40 +161,56 @@ until [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/ready
 skip=$("$BIN/logguard" tail --brokers "$BROKERS" --topic anomalies --idle-ms 2000 | wc -l)
 "$BIN/logguard" tail --brokers "$BROKERS" --topic anomalies --format json >"$WORK/c-records.jsonl" &
 T=$!; PIDS+=($T)
-log "C/D: replaying at $rate lines/s for ${SOAK}s"
+log "C/D: replaying at $rate lines/s for ${WARMUP}s warm-up + ${SOAK}s"
 "$BIN/logguard" replay --brokers "$BROKERS" --topic logs-live --input "$DATA" --loop 0 --fresh-keys \
   --rate "$rate" --key-pattern 'blk_-?\d+' ${BENCH_REPLAY_PROPS:-} -q &
 R=$!; PIDS+=($R)
 : >"$WORK/rss.txt"
-c0="$(cpu_s $D) $(cpu_s "$KPID") $(cpu_s $R) $(date +%s.%N)"
-for ((s = 0; s < SOAK; s += 5)); do
+: >"$WORK/c-samples.txt"
+for ((s = 0; s < WARMUP + SOAK; s += 5)); do
+  ((s == WARMUP)) && c0="$(cpu_s $D) $(cpu_s "$KPID") $(cpu_s $R) $(date +%s.%N)"
   echo "$s $(awk '/VmRSS/ {print $2}' /proc/$D/status)" >>"$WORK/rss.txt"
-  sleep 5
+  # Every 0.5 s: t, consumer lag, scorer + sink queues, open sessions, daemon/broker/replay CPU s
+  for ((h = 0; h < 10; ++h)); do
+    m=$({ curl -sf "http://127.0.0.1:$MPORT/metrics" || true; })
+    echo "$(date +%s.%N) $(echo "$m" | awk '$1 ~ /^logguard_consumer_lag_messages/ { l += $2 }
+      $1 == "logguard_scorer_queue_windows" { q = $2 } $1 == "logguard_sink_queue_windows" { k = $2 }
+      $1 == "logguard_open_sessions" { o = $2 } $1 == "logguard_checkpoint_stall_seconds" { cs = $2 }
+      $1 == "logguard_checkpoint_timestamp_seconds" { ct = $2 } END { print l + 0, q + 0, k + 0, o + 0, cs + 0, ct + 0 }') $(cpu_s $D) $(cpu_s "$KPID") $(cpu_s $R)" >>"$WORK/c-samples.txt"
+    sleep 0.5
+  done
 done
 c1="$(cpu_s $D) $(cpu_s "$KPID") $(cpu_s $R) $(date +%s.%N)"
 kill -INT $R; wait $R || true
 sleep $((IDLE / 1000 + 3))  # let the last sessions close on idle and their records arrive
 kill $T; kill -TERM $D; wait $D || true
-result "$(python3 - "$WORK/c-records.jsonl" "$skip" "$IDLE" "$rate" "$WORK/rss.txt" "$c0" "$c1" <<'PY'
+# BENCH_KEEP=DIR keeps the output records and the 0.5 s samples of C for a closer look.
+[[ -n "${BENCH_KEEP:-}" ]] && mkdir -p "$BENCH_KEEP" && cp "$WORK/c-records.jsonl" "$WORK/c-samples.txt" "$BENCH_KEEP/"
+result "$(python3 - "$WORK/c-records.jsonl" "$skip" "$IDLE" "$rate" "$WORK/rss.txt" "$c0" "$c1" "$WARMUP" <<'PY'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])][int(sys.argv[2]):]
 idle = int(sys.argv[3])
+c0, c1 = list(map(float, sys.argv[6].split())), list(map(float, sys.argv[7].split()))
 lat = {}
+warm = 0
 for m in recs:
     r = json.loads(m["value"])
     if r["close_reason"] not in ("max_length", "idle"):
         continue
     closed = r["last"]["timestamp_ms"] + (idle if r["close_reason"] == "idle" else 0)
+    if closed < c0[3] * 1000:  # closed during the warm-up
+        warm += 1
+        continue
     lat.setdefault(r["close_reason"], []).append(m["timestamp_ms"] - closed)
 def pct(v, p):
     v = sorted(v); return v[min(len(v) - 1, int(p * len(v)))] if v else None
 rss = [list(map(int, l.split())) for l in open(sys.argv[5]) if len(l.split()) == 2]
 out = {"phase": "latency+soak", "rate_lines_per_s": int(sys.argv[4]), "records": len(recs),
+       "warmup_seconds": int(sys.argv[8]), "records_in_warmup": warm,
        "latency_ms": {k: {"n": len(v), "p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": max(v)} for k, v in lat.items()},
        "rss_kib_first_last_max": [rss[1][1] if len(rss) > 1 else None, rss[-1][1], max(r[1] for r in rss)] if rss else None,
        "rss_kib_per_minute": [r[1] for r in rss if r[0] % 60 == 0],
        "soak_seconds": rss[-1][0] + 5 if rss else 0}
-c0, c1 = list(map(float, sys.argv[6].split())), list(map(float, sys.argv[7].split()))
 wall = c1[3] - c0[3]
 out["cpu_share"] = {k: round((c1[i] - c0[i]) / wall, 2) for i, k in enumerate(("daemon", "broker", "replay"))}
 print(json.dumps(out))

@@ -125,6 +125,10 @@ struct Pipeline::Impl {
   std::condition_variable done_cv;  // with `mu`
   // Checkpoints (0 = off).
   std::int64_t checkpoint_interval_ms = 0;
+  // Whether the offset tracker follows every record (set before run(), read by the consumer
+  // and sink threads). Only without checkpoints: with them, stored offsets are checkpoint
+  // positions and the per-record bookkeeping (two locked map operations per event) is waste.
+  bool tracks_records() const { return checkpoint_interval_ms == 0; }
   CheckpointWriter checkpoint_writer;
   bool flush_at_stop = true;
   bool final_checkpoint_taken = false;
@@ -184,7 +188,7 @@ struct Pipeline::Impl {
       if (evicted) {
         ++stats.dropped_windows;
         std::lock_guard lock(mu);
-        dropped.push_back(released_positions(*evicted));
+        dropped.push_back(tracks_records() ? released_positions(*evicted) : std::vector<SourcePosition>{});
       }
       ++next;
     }
@@ -306,6 +310,7 @@ struct Pipeline::Impl {
   // Registers the events of restored sessions with the offset tracker, once per session
   // that holds them.
   void hold(const std::vector<WindowerState::Session>& sessions, const std::vector<Event>& stream) {
+    if (!tracks_records()) return;
     std::vector<const SourcePosition*> held;
     for (const auto& s : sessions)
       for (const auto& e : s.events) held.push_back(&e.pos);
@@ -400,6 +405,7 @@ struct Pipeline::Impl {
     std::int64_t last_tick = now_ms();  // steady time: ticks and checkpoints run on the wall clock
     std::int64_t last_checkpoint = last_tick;
     bool ended = false;
+    const bool tracks = tracks_records();
     while (!failed && !stop && !ended) {
       if (!pending.empty() && !offer(pending, next, 10ms)) {
         if (!paused) {
@@ -447,7 +453,7 @@ struct Pipeline::Impl {
         e.line = std::move(r.line);  // the source's one allocation; every copy shares it
         keyer.extract(e.line, r.key, keys);  // views into e.line's shared bytes: valid while any copy lives
         const auto holders = static_cast<std::uint32_t>(windower.add(std::move(e), keys, now, pending));
-        tracker.begin(r.pos, holders);
+        if (tracks) tracker.begin(r.pos, holders);
         ++stats.records;
       }
       if (const std::int64_t idle_at = windower.next_idle_ms(); idle_at >= 0 && now >= idle_at)
@@ -542,6 +548,7 @@ struct Pipeline::Impl {
 
   void sink_loop() {
     InOrderReleaser releaser(tracker);
+    const bool tracks = tracks_records();
     std::vector<Scored> got;
     const std::string version = scorer.model_version();
     // Delivery callbacks still pending when this loop ends (flush timed out) may run later,
@@ -557,7 +564,7 @@ struct Pipeline::Impl {
       }
       for (const auto& s : got) {
         const bool anomalous = !s.window.release_only && s.verdict.anomalous;
-        auto ticket = releaser.add(released_positions(s.window), anomalous);
+        auto ticket = releaser.add(tracks ? released_positions(s.window) : std::vector<SourcePosition>{}, anomalous);
         publish_done(releaser);
         if (!anomalous) continue;
         const std::int64_t last_ms = s.window.events.empty() ? 0 : s.window.events.back().timestamp_ms;

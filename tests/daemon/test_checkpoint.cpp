@@ -167,8 +167,31 @@ TEST_CASE("damaged checkpoints are rejected naming the file", "[checkpoint]") {
   rejects(good.substr(0, 10), "");
   rejects("not a checkpoint at all, but long enough", "bad magic");
   std::string newer = good;
-  newer[8] = 2;  // format version
-  rejects(newer, "format version 2");
+  newer[8] = 3;  // format version
+  rejects(newer, "format version 3");
+}
+
+TEST_CASE("version 1 checkpoints (FNV-1a checksum) are still read", "[checkpoint]") {
+  PipelineCheckpoint p;
+  p.positions.push_back({{"logs", 0}, 101});
+  p.windows.sessions.push_back({"blk_1", {event(1, "logs", 0, 100, "line one")}, 1, 0, 0});
+  std::string bytes = encode_checkpoint(CheckpointMeta{"v", "session", 0, "", {}}, p);
+  REQUIRE(bytes[8] == 2);  // the current version
+  // The same body as version 1: version field 1, FNV-1a 64 of every byte before the checksum.
+  bytes[8] = 1;
+  const std::size_t body = bytes.size() - 8;
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (std::size_t i = 0; i < body; ++i) {
+    h ^= static_cast<unsigned char>(bytes[i]);
+    h *= 0x100000001b3ULL;
+  }
+  for (std::size_t i = 0; i < 8; ++i) bytes[body + i] = static_cast<char>((h >> (8 * i)) & 0xff);
+  const auto c = decode_checkpoint(bytes, "v1");
+  REQUIRE(c.pipeline.windows.sessions.size() == 1);
+  CHECK(c.pipeline.windows.sessions[0].events[0].line == "line one");
+  CHECK(c.pipeline.positions[0].offset == 101);
+  bytes[body / 2] ^= 0x20;
+  CHECK_THROWS_WITH(decode_checkpoint(bytes, "v1"), Catch::Contains("checksum"));
 }
 
 TEST_CASE("a pipeline restarted from its checkpoint publishes what an uninterrupted run does", "[checkpoint][pipeline]") {

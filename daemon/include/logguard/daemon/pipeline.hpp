@@ -143,7 +143,8 @@ class Pipeline {
   void enable_handover(PartitionHandover handover);
   /// The windower's counters; valid after run() returned.
   WindowerStats windower_stats() const;
-  /// Records still held (not yet done) by the offset tracker.
+  /// Records still held (not yet done) by the offset tracker. Always 0 with checkpoints: offsets
+  /// are then the checkpoints' positions and records are not tracked one by one.
   std::size_t held_records() const;
 
  private:

@@ -130,9 +130,13 @@ class Windower {
 
  private:
   struct Session;
-  struct KeyHash {  // heterogeneous: find(string_view) without a std::string temporary
+  // Heterogeneous: find(string_view) without a std::string temporary. Deliberately not
+  // noexcept: libstdc++ then stores each node's hash, so a lookup walking a bucket compares
+  // stored hashes instead of re-hashing every key it passes (5 % of the consumer's time with
+  // 100k open sessions).
+  struct KeyHash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+    std::size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
   };
   using Map = std::unordered_map<std::string, Session, KeyHash, std::equal_to<>>;
   using Node = Map::value_type;
