@@ -16,6 +16,9 @@
 # which on this 2-core machine is not the daemon's latency). RSS is sampled over all of it.
 # Defaults: 2,000,000 lines, soak 120 s (600 for the 10-minute soak), results as JSON lines to
 # --out (default bench-results/daemon.jsonl). Without bin/logguardd only phase A runs.
+# Environment: KAFKA_TMPDIR=DIR (broker log there, e.g. /dev/shm), BENCH_KEEP=DIR (keep C's records
+# and 0.5 s samples), BENCH_B_ONLY=1, BENCH_STATE_EXTRA=", checkpoint_interval_ms: 4000",
+# BENCH_CONSUMER_PROPS / BENCH_REPLAY_PROPS (extra client properties).
 # Needs: Java 17+ (Kafka), python3, curl. Takes the whole machine: run nothing else meanwhile.
 set -euo pipefail
 BIN=$(cd "${1:?usage: $0 BIN_DIR [options]}" && pwd); shift
