@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock_util.hpp"
 #include "commands.hpp"
 #include "line_reader.hpp"
 #include "logguard/core/error.hpp"
@@ -55,11 +56,6 @@ class InterruptGuard {
   void (*prev_int_)(int);
   void (*prev_term_)(int);
 };
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // "name=value" pairs from repeated --property options.
 std::map<std::string, std::string> parse_properties(const std::vector<std::string>& list) {

@@ -33,6 +33,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "clock_util.hpp"
 #include "logguard/core/error.hpp"
 #include "logguard/core/sequences.hpp"
 #include "logguard/daemon/checkpoint.hpp"
@@ -68,11 +69,6 @@ void DaemonConfig::validate() const {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 /// Everything start-up resolves before any thread starts.
 struct Resolved {

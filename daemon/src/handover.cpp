@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 
+#include "clock_util.hpp"
 #include "kafka_util.hpp"
 #include "logguard/daemon/checkpoint.hpp"
 
@@ -17,11 +18,6 @@ namespace {
 
 using core::ConfigError;
 using Clock = std::chrono::steady_clock;
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // One chunk key: "<topic>|<partition>|<generation>|<chunk>|<chunks>".
 struct ChunkKey {

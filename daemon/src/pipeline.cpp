@@ -12,6 +12,7 @@
 #include <thread>
 #include <tuple>
 
+#include "clock_util.hpp"
 #include "logguard/daemon/offset_tracker.hpp"
 #include "logguard/daemon/session_key.hpp"
 
@@ -19,16 +20,6 @@ namespace logguard::daemon {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // The windower's clock (steady milliseconds that pass while the consumer is caught up).
 // While it is behind -- paused by backpressure, or the poll filled a whole batch with records
@@ -40,12 +31,12 @@ std::int64_t wall_ms() {
 // The time since the previous poll counts only when this poll shows the consumer caught up, so
 // a stall of any kind (a checkpoint, a slow batch) followed by a full poll is not input time.
 struct StreamClock {
-  std::int64_t now = now_ms();
+  std::int64_t now = steady_ms();
   std::int64_t last_wall = now;
   /// The clock's time if the consumer is caught up now (for the poll's wait).
-  std::int64_t peek() const { return now + (now_ms() - last_wall); }
+  std::int64_t peek() const { return now + (steady_ms() - last_wall); }
   std::int64_t advance(bool caught_up) {
-    const std::int64_t wall = now_ms();
+    const std::int64_t wall = steady_ms();
     if (caught_up) now += wall - last_wall;
     last_wall = wall;
     return now;
@@ -230,10 +221,10 @@ struct Pipeline::Impl {
   }
 
   // After a checkpoint succeeded: store its positions (consumer thread).
-  void checkpoint_done(const std::vector<SourcePosition>& positions, std::uint64_t bytes,
+  void checkpoint_done(const std::vector<SourcePosition>& saved, std::uint64_t bytes,
                        std::chrono::steady_clock::duration stall, std::chrono::steady_clock::duration write) {
-    if (!positions.empty()) {
-      source.store_offsets(positions);
+    if (!saved.empty()) {
+      source.store_offsets(saved);
       ++stats.offset_stores;
     }
     ++stats.checkpoints;
@@ -251,17 +242,17 @@ struct Pipeline::Impl {
 
   // The positions and the writer's job for the open state now (consumer thread).
   std::pair<std::vector<SourcePosition>, CheckpointJob> prepare_checkpoint() {
-    auto positions = position_list();
-    CheckpointJob job = checkpoint_writer(PipelineCheckpoint{positions, windower.state(clock.now)});
-    return {std::move(positions), std::move(job)};
+    auto now_at = position_list();
+    CheckpointJob job = checkpoint_writer(PipelineCheckpoint{now_at, windower.state(clock.now)});
+    return {std::move(now_at), std::move(job)};
   }
 
   // Starts a periodic checkpoint on its own thread (consumer thread; none may be running).
   void start_checkpoint() {
     const auto t0 = std::chrono::steady_clock::now();
     auto r = std::make_unique<Running>();
-    auto [positions, job] = prepare_checkpoint();
-    r->positions = std::move(positions);
+    auto [saved, job] = prepare_checkpoint();
+    r->positions = std::move(saved);
     r->stall = std::chrono::steady_clock::now() - t0;
     Running* rp = r.get();
     const std::uint64_t handed_at = handed;
@@ -295,7 +286,7 @@ struct Pipeline::Impl {
     finish_checkpoint(true, ok);
     const auto t0 = std::chrono::steady_clock::now();
     if (!pending.empty() && !offer(pending, next, 100ms)) return false;
-    const auto [positions, job] = prepare_checkpoint();
+    const auto [saved, job] = prepare_checkpoint();
     const auto t1 = std::chrono::steady_clock::now();
     auto written = run_job(job, handed);
     if (!written) {
@@ -303,7 +294,7 @@ struct Pipeline::Impl {
       return false;
     }
     const auto t2 = std::chrono::steady_clock::now();
-    checkpoint_done(positions, *written, t2 - t0, t2 - t1);
+    checkpoint_done(saved, *written, t2 - t0, t2 - t1);
     return true;
   }
 
@@ -402,7 +393,7 @@ struct Pipeline::Impl {
     std::size_t& next = pending_next;
     std::vector<std::string_view> keys;
     bool paused = false;
-    std::int64_t last_tick = now_ms();  // steady time: ticks and checkpoints run on the wall clock
+    std::int64_t last_tick = steady_ms();  // steady time: ticks and checkpoints run on the wall clock
     std::int64_t last_checkpoint = last_tick;
     bool ended = false;
     const bool tracks = tracks_records();
@@ -436,7 +427,7 @@ struct Pipeline::Impl {
         behind = wall_ms() - newest > kBehindMs;
       }
       const std::int64_t now = clock.advance(!behind);  // window time
-      const std::int64_t wall = now_ms();
+      const std::int64_t wall = steady_ms();
       for (Record& r : records) {
         auto [at, fresh] = positions.try_emplace(r.pos.tp, r.pos.offset + 1);
         if (!fresh) {
@@ -521,14 +512,14 @@ struct Pipeline::Impl {
     Batcher batcher(config.batcher);
     std::vector<Window> got;
     while (!failed) {
-      const std::int64_t now = now_ms();
+      const std::int64_t now = steady_ms();
       auto deadline = batcher.next_deadline();
       auto wait = deadline ? std::chrono::milliseconds(std::max<std::int64_t>(0, *deadline - now)) : 100ms;
       got.clear();
       const std::size_t n = to_scorer.pop_many(got, config.batcher.max_batch, wait);
       for (auto& w : got)
-        if (auto b = batcher.add(std::move(w), now_ms())) process(std::move(*b));
-      if (auto b = batcher.tick(now_ms())) process(std::move(*b));
+        if (auto b = batcher.add(std::move(w), steady_ms())) process(std::move(*b));
+      if (auto b = batcher.tick(steady_ms())) process(std::move(*b));
       if (n == 0 && to_scorer.closed_and_empty()) break;
     }
     if (!failed)
