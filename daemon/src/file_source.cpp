@@ -1,5 +1,6 @@
 #include "logguard/daemon/file_source.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -33,15 +34,18 @@ FileSource::~FileSource() {
   if (impl_->owned) std::fclose(impl_->file);
 }
 
-Source::PollStatus FileSource::poll(std::vector<Record>& out, std::size_t max_records, std::chrono::milliseconds) {
+Source::PollStatus FileSource::poll(std::vector<Record>& out, std::size_t max_records, std::chrono::milliseconds wait) {
   if (impl_->eof) return PollStatus::end_of_stream;
   if (paused_) return PollStatus::ok;
+  // A quiet stdin must not block the consumer thread: idle sessions close and SIGTERM is seen.
+  impl_->reader->set_wait(static_cast<int>(std::min<std::int64_t>(wait.count(), 1000)));
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();
   std::string_view line;
   bool cut = false;
   for (std::size_t n = 0; n < max_records; ++n) {
     if (!impl_->reader->next(line, cut)) {
+      if (impl_->reader->starved()) return PollStatus::ok;
       if (impl_->reader->failed()) {
         error_ = impl_->topic + ": read error";
         return PollStatus::fatal;

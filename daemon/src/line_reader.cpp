@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <poll.h>
 #include <unistd.h>
 
 namespace logguard::daemon::detail {
@@ -15,7 +16,7 @@ constexpr std::size_t kChunk = 1 << 20;
 LineReader::LineReader(std::FILE* in, std::size_t max_bytes)
     : in_(in), max_bytes_(max_bytes == 0 ? 1 : max_bytes), buf_(kChunk) {}
 
-bool LineReader::fill() {
+bool LineReader::fill(bool may_wait) {
   if (eof_) return false;
   if (begin_ > 0) {  // compact
     std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
@@ -23,6 +24,17 @@ bool LineReader::fill() {
     begin_ = 0;
   }
   if (end_ == buf_.size()) return false;  // full without a newline: caller handles
+  if (may_wait && wait_ms_ >= 0) {
+    pollfd p{::fileno(in_), POLLIN, 0};
+    int r;
+    do {
+      r = ::poll(&p, 1, wait_ms_);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) {  // nothing yet; readable, hang-up or error are all left to read(2)
+      starved_ = true;
+      return false;
+    }
+  }
   // read(2), not fread: on a pipe (logguardd's stdin source) it returns what is there
   // instead of waiting for a full buffer.
   ssize_t n;
@@ -40,6 +52,7 @@ bool LineReader::fill() {
 
 bool LineReader::next(std::string_view& line, bool& cut) {
   cut = false;
+  starved_ = false;
   long_line_.clear();
   bool in_long = false;  // collecting a line longer than the buffer
   std::size_t scanned = 0;
@@ -81,7 +94,10 @@ bool LineReader::next(std::string_view& line, bool& cut) {
         return true;
       }
     }
-    if (!fill()) {
+    // A line longer than the buffer is being collected in long_line_: finish it without a
+    // time limit (returning now would lose it).
+    if (!fill(!in_long)) {
+      if (starved_) return false;  // the partial line stays buffered for the next call
       if (eof_ && end_ == begin_) {
         if (in_long) {
           line = long_line_;

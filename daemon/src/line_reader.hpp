@@ -3,6 +3,8 @@
 // Strips "\n" and a preceding "\r". A line longer than `max_bytes` is cut to max_bytes+1
 // bytes (so the parser still sees, and counts, that it is over its limit) and the rest of
 // it is skipped without being buffered: memory stays bounded on hostile input.
+// With set_wait(ms) a read waits at most that long for input (a quiet pipe: stdin fed by
+// `tail -f`); next() then returns false with starved() set and resumes where it stopped.
 // Lifecycle: owns the buffer, not the FILE*. Not thread-safe.
 #include <cstddef>
 #include <cstdio>
@@ -21,15 +23,22 @@ class LineReader {
   bool next(std::string_view& line, bool& cut);
   /// True if reading failed with an I/O error (as opposed to end of file).
   bool failed() const { return read_error_ || std::ferror(in_) != 0; }
+  /// How long a read may wait for input; negative: until input or end of file (the default).
+  void set_wait(int ms) { wait_ms_ = ms; }
+  /// True if the last next() returned false because no input came within the wait (the
+  /// input is not at its end; call next() again later).
+  bool starved() const { return starved_; }
 
  private:
-  bool fill();
+  bool fill(bool may_wait);
   std::FILE* in_;
   std::size_t max_bytes_;
   std::vector<char> buf_;
   std::size_t begin_ = 0, end_ = 0;
   bool eof_ = false;
   bool read_error_ = false;
+  bool starved_ = false;
+  int wait_ms_ = -1;
   std::string long_line_;
 };
 

@@ -5,9 +5,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <regex>
@@ -275,4 +280,41 @@ TEST_CASE("idle time counts only while the consumer is caught up", "[pipeline][i
     CHECK(p.stats().records == 15);
     CHECK(close_reasons(sink) == std::vector<std::string>{"idle", "idle"});
   }
+}
+
+TEST_CASE("a quiet pipe does not block the file source: poll returns after its wait", "[pipeline][source]") {
+  // stdin fed by `tail -f` is a pipe like this FIFO; the consumer thread must get control back
+  // (to close idle sessions and to see SIGTERM) while no line comes.
+  const auto dir = std::filesystem::temp_directory_path() / ("lg-fifo-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "in.fifo").string();
+  REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+  const int w = ::open(path.c_str(), O_RDWR);  // a writer, so that opening for reading does not block
+  REQUIRE(w >= 0);
+  auto put = [w](std::string_view s) { REQUIRE(::write(w, s.data(), s.size()) == static_cast<ssize_t>(s.size())); };
+  {
+    FileSource src(path, 1 << 16);
+    std::vector<Record> out;
+    CHECK(src.poll(out, 100, 20ms) == Source::PollStatus::ok);
+    CHECK(out.empty());
+    put("first line\nsecond ha");
+    CHECK(src.poll(out, 100, 20ms) == Source::PollStatus::ok);  // the partial line waits
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].line == "first line");
+    out.clear();
+    put("lf\n");
+    CHECK(src.poll(out, 100, 20ms) == Source::PollStatus::ok);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].line == "second half");
+    CHECK(out[0].pos.offset == 1);
+    out.clear();
+    put("no newline at the end");
+    ::close(w);  // the last writer: end of input
+    CHECK(src.poll(out, 100, 20ms) == Source::PollStatus::ok);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].line == "no newline at the end");
+    out.clear();
+    CHECK(src.poll(out, 100, 20ms) == Source::PollStatus::end_of_stream);
+  }
+  std::filesystem::remove_all(dir);
 }

@@ -4,8 +4,9 @@
 // number; its timestamp is the time it was read. Offsets stored by the pipeline are kept
 // (stored_offset()) for a later checkpoint/resume. While paused, poll() returns no records.
 // Lifecycle: construct (throws core::LoadError if the file cannot be opened), poll() until
-// end_of_stream. Thread-safety: one thread. poll() on stdin blocks until a line or EOF
-// arrives (the timeout is not honoured there).
+// end_of_stream. Thread-safety: one thread. poll() waits at most its timeout (capped at 1 s)
+// for input on a quiet pipe (stdin fed by `tail -f`), so idle sessions close and a stop is
+// seen; a partial line stays buffered until its newline (or end of input) arrives.
 #include <cstdio>
 #include <memory>
 #include <string>
