@@ -135,29 +135,39 @@ void Windower::add_to_session(E&& e, std::string_view key, std::int64_t now_ms, 
   }
   ++s.unscored;
   ++buffered_;
-  if (s.events.size() < config_.length) return;
+  if (s.events.size() >= config_.length) emit_full(it, out);
+}
 
+void Windower::emit_full(Map::iterator it, std::vector<Window>& out) {
+  Session& s = it->second;
+  const std::size_t n = config_.length;
   const std::size_t stride = config_.effective_stride();
-  Window w;
-  w.key = it->first;
-  w.sequence = s.next_sequence++;
-  w.reason = CloseReason::max_length;
-  if (stride >= s.events.size()) {
-    w.events = std::move(s.events);
-    s.events.clear();
-  } else {
-    w.events = s.events;
-    s.events.erase(s.events.begin(), s.events.begin() + static_cast<std::ptrdiff_t>(stride));
+  // Exactly `n` events here, except after a restore or adopt with a shorter window length:
+  // then the session is cut into windows of `n` as this stride would have cut it.
+  while (s.events.size() >= n) {
+    Window w;
+    w.key = it->first;
+    w.sequence = s.next_sequence++;
+    w.reason = CloseReason::max_length;
+    const std::size_t after = s.events.size() - n;  // events beyond this window
+    if (stride >= s.events.size()) {
+      w.events = std::move(s.events);
+      s.events.clear();
+    } else {
+      w.events.assign(s.events.begin(), s.events.begin() + static_cast<std::ptrdiff_t>(n));
+      s.events.erase(s.events.begin(), s.events.begin() + static_cast<std::ptrdiff_t>(stride));
+    }
+    w.released = std::min(stride, w.events.size());
+    buffered_ -= w.released;
+    s.unscored = std::min(s.unscored, after);
+    ++stats_.windows;
+    out.push_back(std::move(w));
   }
-  w.released = std::min(stride, w.events.size());
-  buffered_ -= w.released;
-  s.unscored = 0;
-  ++stats_.windows;
-  out.push_back(std::move(w));
 }
 
 void Windower::close_session(Map::iterator it, CloseReason reason, std::vector<Window>& out) {
   Session& s = it->second;
+  if (s.events.size() > config_.length) emit_full(it, out);  // restored with a longer length
   if (!s.events.empty()) {
     Window w;
     w.key = it->first;

@@ -412,3 +412,38 @@ TEST_CASE("copies of windows and of the windower's state share the raw lines", "
   CHECK(s.sessions[0].events[1].line.use_count() == 7);
   CHECK(s.sessions[0].events[1].line == std::string(100, 'd'));
 }
+
+TEST_CASE("sessions restored under a shorter window length are cut into windows of that length", "[windower]") {
+  // A checkpoint taken with W = 10 holds a session of 7 events; the daemon restarts with W = 4,
+  // stride 2: the windows are those W = 4 would have cut, never one of 7 events.
+  Windower before(session_cfg(10));
+  std::vector<Window> out;
+  for (int i = 0; i < 7; ++i) add(before, i, "s", 0, out);
+  REQUIRE(out.empty());
+  Windower after(session_cfg(4, 2));
+
+  SECTION("on the next event") {
+    after.restore(before.state(0), 0);
+    add(after, 7, "s", 0, out);
+    REQUIRE(out.size() == 3);
+    CHECK(offsets(out[0]) == std::vector<std::int64_t>{0, 1, 2, 3});
+    CHECK(offsets(out[1]) == std::vector<std::int64_t>{2, 3, 4, 5});
+    CHECK(offsets(out[2]) == std::vector<std::int64_t>{4, 5, 6, 7});
+    CHECK(out[2].sequence == 2);
+  }
+  SECTION("on close, every event released once") {
+    after.restore(before.state(0), 0);
+    after.flush(out);
+    REQUIRE(out.size() == 3);
+    CHECK(offsets(out[0]) == std::vector<std::int64_t>{0, 1, 2, 3});
+    CHECK(offsets(out[1]) == std::vector<std::int64_t>{2, 3, 4, 5});
+    CHECK(offsets(out[2]) == std::vector<std::int64_t>{4, 5, 6});
+    CHECK_FALSE(out[2].release_only);  // event 6 was in no window yet
+    std::vector<std::int64_t> all;
+    for (const auto& w : out) {
+      CHECK(w.events.size() <= 4);
+      for (auto o : released(w)) all.push_back(o);
+    }
+    CHECK(all == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6});
+  }
+}

@@ -154,6 +154,8 @@ class Windower {
   template <class E>
   std::size_t add_impl(E&& e, std::span<const std::string_view> keys, std::int64_t now_ms, std::vector<Window>& out);
   void close_session(Map::iterator it, CloseReason reason, std::vector<Window>& out);
+  // Emits the session's full windows (length events each, sliding by the stride).
+  void emit_full(Map::iterator it, std::vector<Window>& out);
   void add_timed(const Event& e, std::int64_t now_ms, std::vector<Window>& out);
   void emit_time_windows_before(std::int64_t ts, std::vector<Window>& out);
   void close_stream(CloseReason reason, std::vector<Window>& out);
