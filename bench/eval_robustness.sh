@@ -12,7 +12,8 @@
 # made with the evaluation flavour; abnormal templates = ids seen only in anomalous sessions)
 # and, when the encoder bundle and `logguard map` exist, scores them.
 # Env: STAGES ("f1 mapping"), MODES ("text encoder"), RATES ("0 5 10 15 20"), SEED (1),
-#   VARIANTS (10 per template for F1; MAP_VARIANTS 50 for mapping),
+#   VARIANTS (10 per template for F1; MAP_VARIANTS 50 for mapping), MAP_NOISE (extra options of
+#   `logguard noise` for the mapping variants, e.g. "--replace-rate 0.15": the noise-intensity sweep),
 #   TEXT_BUNDLE (default WORK/A/msmass.bundle: reused if present, else trained here once),
 #   ENCODER_BUNDLE (default WORK/A/msmass-encoder.bundle: reused if present, else made from
 #   TEXT_BUNDLE by `logguard train --encoder-only --config ENCODER_CONFIG` when ENCODER_CONFIG is
@@ -105,8 +106,9 @@ mapping_stage() {
   # Normal templates: ids in any normal session; abnormal: ids only in anomalous sessions.
   cut -d, -f2 "$NORMAL" | tr ' ' '\n' | grep . | sort -un > "$md/normal.ids"
   cut -d, -f2 "$ABNORMAL" | tr ' ' '\n' | grep . | sort -un | grep -vxFf "$md/normal.ids" > "$md/abnormal.ids"
+  # shellcheck disable=SC2086  # MAP_NOISE: extra `logguard noise` options (rates), word-split
   "$LG" noise --templates "$TPL" --variants "$MAP_VARIANTS" --seed "$SEED" --flavour evaluation \
-    --out-templates "$md/all_variants.csv"
+    --out-templates "$md/all_variants.csv" ${MAP_NOISE:-}
   python3 - "$md" "$TPL" <<'EOF'
 import csv, sys
 md, tpl = sys.argv[1:3]

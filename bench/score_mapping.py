@@ -38,7 +38,10 @@ def normal_score(name):
         good = r["verdict"] == "known" and r["mapped_id"] == s
         a, b = per.get(s, (0, 0))
         per[s] = (a + good, b + 1)
+    nearest = sum(r.get("nearest_id") == src[r["id"]] for r in rows)
     print(f"SCORE {name} {len(ok)} {len(rows)}")
+    print(f"{name}: {nearest}/{len(rows)} = {nearest / max(1, len(rows)):.4f} have their own template as the nearest "
+          f"normal one (the most any S can keep)")
     print(f"{name}: {len(ok)}/{len(rows)} = {len(ok) / max(1, len(rows)):.4f} mapped to their template; "
           f"{unknown} unknown/abnormal, {len(wrong)} to another template")
     print("  per template (right/all): " + ", ".join(f"{k}:{a}/{b}" for k, (a, b) in sorted(per.items())))

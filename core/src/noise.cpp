@@ -290,6 +290,67 @@ std::vector<std::string> NoiseGenerator::synonym_candidates(std::string_view wor
   return out;
 }
 
+std::string NoiseGenerator::corrupt(std::string_view text, std::uint64_t seed,
+                                    const std::vector<std::string>& pool) const {
+  const auto toks = tokenize(text);
+  std::vector<std::size_t> content;
+  for (std::size_t i = 0; i < toks.size(); ++i)
+    if (toks[i].kind == Kind::word && toks[i].text.size() >= 3 && !stop_word(lower(toks[i].text))) content.push_back(i);
+  if (content.empty()) return std::string(text);
+  Rng rng(mix64(seed ^ fnv1a(text) ^ 0x6a09e667f3bcc909ULL));
+  const auto at = content[rng.index(content.size())];
+  const std::string w = lower(toks[at].text);
+
+  // The word's readings (lemma, part of speech, form) and everything that means the same.
+  struct Reading {
+    std::string lemma;
+    PartOfSpeech pos;
+    Form form;
+  };
+  std::vector<Reading> readings;
+  for (std::size_t p = 0; p < kPartsOfSpeech; ++p)
+    if (wordnet_->contains(w, static_cast<PartOfSpeech>(p))) readings.push_back({w, static_cast<PartOfSpeech>(p), Form::base});
+  for (const auto pos : {PartOfSpeech::verb, PartOfSpeech::noun})
+    for (const auto& base : wordnet_->base_forms(w, pos)) readings.push_back({base, pos, form_of(w, pos)});
+  for (const auto& m : kMorphs) {
+    if (w.size() <= m.suffix.size() + 1 || !ends_with(w, m.suffix)) continue;
+    const std::string base = w.substr(0, w.size() - m.suffix.size()) + std::string(m.replacement);
+    if (wordnet_->contains(base, m.pos)) readings.push_back({base, m.pos, m.form});
+  }
+  std::unordered_set<std::string> same{w};
+  for (const auto& r : readings) {
+    same.insert(r.lemma);
+    for (const auto& syn : wordnet_->synonyms(r.lemma, r.pos, 0)) {
+      same.insert(syn);
+      same.insert(inflect(*wordnet_, syn, r.form, r.pos));
+    }
+  }
+  const Reading fallback{w, PartOfSpeech::noun, Form::base};  // not in WordNet: any noun
+  std::string pick;
+  for (int attempt = 0; attempt < 64 && pick.empty(); ++attempt) {
+    std::string cand;
+    if (!pool.empty() && (rng.next() & 1U)) {
+      cand = lower(pool[rng.index(pool.size())]);
+      if (!plain_word(cand) || cand.size() < 3 || stop_word(cand)) continue;
+    } else {
+      const auto& r = readings.empty() ? fallback : readings[rng.index(readings.size())];
+      const auto n = wordnet_->synset_count(r.pos);
+      if (n == 0) continue;
+      const auto words = wordnet_->synset_words(r.pos, rng.index(n));
+      if (words.empty()) continue;
+      const auto& base = words[rng.index(words.size())];
+      if (base.size() < 3 || base.find(' ') != std::string::npos || same.count(base)) continue;
+      cand = inflect(*wordnet_, base, r.form, r.pos);
+    }
+    if (!same.count(cand)) pick = std::move(cand);
+  }
+  if (pick.empty()) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (std::size_t i = 0; i < toks.size(); ++i) out += i == at ? match_case(toks[i].text, pick) : std::string(toks[i].text);
+  return out;
+}
+
 bool NoiseGenerator::deletable(std::string_view word) const {
   return plain_word(word) && flavour_of_word(word) == config_.flavour;
 }

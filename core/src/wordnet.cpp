@@ -288,6 +288,19 @@ std::size_t WordNet::synset_count() const noexcept {
   return n;
 }
 
+std::size_t WordNet::synset_count(PartOfSpeech pos) const noexcept {
+  return impl_->parts[static_cast<std::size_t>(pos)].begin.size() - 1;
+}
+
+std::vector<std::string> WordNet::synset_words(PartOfSpeech pos, std::size_t index) const {
+  const auto& part = impl_->parts[static_cast<std::size_t>(pos)];
+  std::vector<std::string> out;
+  if (index + 1 >= part.begin.size()) return out;
+  for (auto w = part.begin[index]; w < part.begin[index + 1]; ++w)
+    if (!part.words[w].empty()) out.push_back(part.words[w]);
+  return out;
+}
+
 std::size_t WordNet::lemma_count() const noexcept {
   std::size_t n = 0;
   for (const auto& p : impl_->parts) n += p.lemmas.size();

@@ -287,6 +287,7 @@ ModelSection read_model(YamlSection s) {
     enc.get("insert_rate", e.insert_rate);
     enc.get("delete_rate", e.delete_rate);
     enc.get("validation_variants", e.validation_variants);
+    enc.get("hard_negatives", e.hard_negatives);
     std::int64_t eseed = static_cast<std::int64_t>(e.seed);
     enc.get("seed", eseed);
     e.seed = static_cast<std::uint64_t>(eseed);

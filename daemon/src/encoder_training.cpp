@@ -71,7 +71,19 @@ void train_encoder(const ModelSection& model, const std::vector<core::Session>& 
   em.abnormal_templates = abnormal;
   em.negatives = "none";
   if (c.epochs > 0) {
-    models::ContrastiveData data{texts, models::cooccurring_templates(seqs, ids), abnormal};
+    models::ContrastiveData data{texts, models::cooccurring_templates(seqs, ids), abnormal, {}};
+    if (c.hard_negatives > 0) {
+      // Replacement words: WordNet's, or (half of the draws) the words of the training templates.
+      auto pool = std::make_shared<std::vector<std::string>>();
+      for (const auto& t : texts) {
+        std::string w;
+        for (char ch : t + " ") {
+          if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) w += ch;
+          else if (!w.empty()) { pool->push_back(w); w.clear(); }
+        }
+      }
+      data.hard_negative = [gen, pool](const std::string& t, std::uint64_t seed) { return gen->corrupt(t, seed, *pool); };
+    }
     const auto r = models::fine_tune(encoder, data, c, noise, [](const models::FineTuneEpoch& e) {
       std::fprintf(stderr, "encoder epoch %d/%d loss %.4f %.1f s\n", e.epoch, e.epochs, e.loss, e.seconds);
     });

@@ -33,6 +33,7 @@ void EncoderConfig::validate() const {
   for (auto [k, v] : {std::pair{"substitute_rate", substitute_rate}, {"insert_rate", insert_rate}, {"delete_rate", delete_rate}})
     if (!(v >= 0 && v <= 1)) throw ConfigError(p + k, "must be in [0, 1]");
   if (validation_variants < 1) throw ConfigError(p + "validation_variants", "must be >= 1");
+  if (hard_negatives < 0 || hard_negatives > 64) throw ConfigError(p + "hard_negatives", "must be in [0, 64]");
   if (threads < 1) throw ConfigError(p + "threads", "must be >= 1");
   if (scratch_hidden < 4 || scratch_layers < 1 || scratch_heads < 1 || scratch_intermediate < 1)
     throw ConfigError(p + "scratch_hidden", "scratch model sizes must be >= 1 (hidden >= 4)");
@@ -182,6 +183,8 @@ FineTuneResult fine_tune(TemplateEncoder& encoder, const ContrastiveData& data, 
   if (data.normal.empty()) throw ConfigError("model.encoder", "no normal templates to fine-tune on");
   if (!data.related.empty() && data.related.size() != data.normal.size())
     throw ConfigError("model.encoder", "related[] must have one entry per normal template");
+  if (c.hard_negatives > 0 && !data.hard_negative)
+    throw ConfigError("model.encoder.hard_negatives", "set, but no hard-negative generator was given");
   configure_threads(c.threads);
   auto& impl = encoder.impl();
   auto& net = impl.net;
@@ -243,6 +246,15 @@ FineTuneResult fine_tune(TemplateEncoder& encoder, const ContrastiveData& data, 
           const int rel = data.related.empty() ? -1 : data.related[order[k]];
           related_rows.push_back(rel >= 0 && static_cast<std::size_t>(rel) != order[k] ? row(normal[rel]) : -1);
         }
+        // Per anchor: its hard negatives (never deduplicated against other rows' roles).
+        std::vector<std::vector<std::int64_t>> hard_rows(end - b);
+        for (std::size_t k = b; k < end; ++k)
+          for (int h = 0; h < c.hard_negatives; ++h) {
+            const std::string t = encoder_text(data.hard_negative(data.normal[order[k]], rng()));
+            if (t == normal[order[k]]) continue;
+            hard_rows[k - b].push_back(static_cast<std::int64_t>(texts.size()));
+            texts.push_back(t);
+          }
         std::vector<std::int64_t> neg_rows;
         const auto& pool = abnormal.empty() ? normal : abnormal;
         std::vector<std::size_t> pick(pool.size());
@@ -262,6 +274,7 @@ FineTuneResult fine_tune(TemplateEncoder& encoder, const ContrastiveData& data, 
           std::vector<std::int64_t> negs;
           for (auto n : neg_rows)
             if (n != ar && n != related_rows[a]) negs.push_back(n);
+          negs.insert(negs.end(), hard_rows[a].begin(), hard_rows[a].end());
           auto row_sims = sims[ar];
           auto neg = negs.empty() ? torch::zeros({0}) : row_sims.index_select(0, torch::tensor(negs));
           for (auto p : {noisy_rows[a], related_rows[a]}) {

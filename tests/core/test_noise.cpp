@@ -2,12 +2,14 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -325,4 +327,60 @@ TEST_CASE("Noise config validation names the key", "[unit][noise]") {
   CHECK(is_placeholder("<IP_ADDR>"));
   CHECK_FALSE(is_placeholder("< not one >"));
   CHECK_FALSE(is_placeholder("<a<b>"));
+}
+
+// Splits on anything but letters, digits, '_', '-' and '\'' (enough to compare a corruption with its source).
+static std::vector<std::string> words_of(const std::string& s) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char c : s + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '\'') w += c;
+    else if (!w.empty()) out.push_back(std::exchange(w, {}));
+  }
+  return out;
+}
+
+TEST_CASE("Noise: hard negatives replace one content word by a word of another meaning", "[unit][noise]") {
+  const auto wn = real_wordnet();
+  NoiseGenerator g(wn, NoiseConfig{});
+  const std::string t = "<*>PacketResponder <*> for block <*> terminating<*>";
+  std::set<std::string> outs;
+  for (std::uint64_t seed = 0; seed < 60; ++seed) {
+    const auto c = g.corrupt(t, seed);
+    CHECK(c == g.corrupt(t, seed));  // deterministic
+    const auto a = words_of(t), b = words_of(c);
+    REQUIRE(a.size() == b.size());  // placeholders, identifiers and spacing kept
+    std::size_t changed = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (a[i] == b[i]) continue;
+      ++changed;
+      CHECK((a[i] == "block" || a[i] == "terminating"));  // content words only ("for": function word)
+      std::string lo = b[i];
+      for (auto& ch : lo) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      // Never a synonym of any sense: "terminating" -> not "ending", "block" -> not "obstruct".
+      const auto syn_end = wn->synonyms("terminate", PartOfSpeech::verb);
+      const auto syn_block = wn->synonyms("block", PartOfSpeech::noun);
+      for (const auto& s : a[i] == "block" ? syn_block : syn_end) {
+        const auto gerund = (s.back() == 'e' ? s.substr(0, s.size() - 1) : s) + "ing";
+        CHECK(lo != s);
+        CHECK(lo != gerund);
+      }
+      if (a[i] == "terminating") CHECK(lo.size() > 3);
+      if (a[i] == "terminating") CHECK(lo.substr(lo.size() - 3) == "ing");  // inflected like the word
+    }
+    CHECK(changed == 1);
+    outs.insert(c);
+  }
+  CHECK(outs.size() > 30);
+  // A pool: half of the draws come from it.
+  const std::vector<std::string> pool = {"Interrupted", "Verification"};
+  std::size_t from_pool = 0;
+  for (std::uint64_t seed = 0; seed < 40; ++seed) {
+    const auto c = g.corrupt(t, seed, pool);
+    from_pool += c.find("nterrupted") != std::string::npos || c.find("erification") != std::string::npos;
+  }
+  CHECK(from_pool > 5);
+  CHECK(from_pool < 35);
+  // Nothing to corrupt: unchanged.
+  CHECK(g.corrupt("<*> for <*> to <*>", 1) == "<*> for <*> to <*>");
 }

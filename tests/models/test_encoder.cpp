@@ -209,6 +209,25 @@ TEST_CASE("contrastive fine-tuning maps noisy variants to their template and kee
   CHECK(kept_out >= 2);
 }
 
+TEST_CASE("hard negatives join the anchor's negatives and need a generator", "[models][encoder][train]") {
+  auto c = tiny_encoder_config();
+  c.epochs = 2;
+  c.hard_negatives = 3;
+  auto enc = TemplateEncoder::from_scratch(c, kNormal);
+  ContrastiveData data{kNormal, {}, {}, {}};
+  CHECK_THROWS_WITH(fine_tune(enc, data, c, basic_noise(0.15, 0.15, 0.0)), Catch::Contains("model.encoder.hard_negatives"));
+  std::size_t calls = 0;
+  data.hard_negative = [&](const std::string& t, std::uint64_t) {
+    ++calls;
+    return t + " corrupted";
+  };
+  const auto r = fine_tune(enc, data, c, basic_noise(0.15, 0.15, 0.0));
+  CHECK(r.epochs == 2);
+  CHECK(calls == static_cast<std::size_t>(c.epochs * c.variants * c.hard_negatives) * kNormal.size());
+  c.hard_negatives = 65;
+  CHECK_THROWS_WITH(c.validate(), Catch::Contains("model.encoder.hard_negatives"));
+}
+
 TEST_CASE("bundles carry the encoder; corrupt encoder files fail naming the file", "[models][encoder][bundle]") {
   // A minimal MSMASS bundle to attach to.
   TrainConfig tc;

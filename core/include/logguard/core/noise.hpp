@@ -82,6 +82,15 @@ class NoiseGenerator {
   /// offers too little to vary, e.g. only placeholders and identifiers after many tries).
   std::vector<std::string> variants(std::string_view template_text, std::size_t n, std::uint64_t seed) const;
 
+  /// A hard negative of `template_text`: one content word (a plain word of >= 3 letters, not a
+  /// function word) replaced by a word of another meaning -- with probability 1/2 a word of
+  /// `pool` (when not empty; e.g. the other templates' words), else a random single-word WordNet
+  /// lemma of the word's part of speech, inflected like it -- never the word itself nor any of
+  /// its WordNet synonyms (all senses, both flavours). Deterministic in (text, seed, pool);
+  /// returns the text unchanged when it has no content word.
+  std::string corrupt(std::string_view template_text, std::uint64_t seed,
+                      const std::vector<std::string>& pool = {}) const;
+
   /// Replacement candidates of `word` in this flavour (inflected like `word`, lower case).
   std::vector<std::string> synonym_candidates(std::string_view word) const;
   /// True if `word` may be deleted in this flavour.

@@ -60,6 +60,10 @@ class WordNet {
   std::vector<std::string> irregular_forms(std::string_view lemma, PartOfSpeech pos) const;
 
   std::size_t synset_count() const noexcept;
+  /// Synsets of one part of speech, and the words of synset `index` (< synset_count(pos)), in
+  /// file order without dropped words: random draws of "some other word" (hard negatives).
+  std::size_t synset_count(PartOfSpeech pos) const noexcept;
+  std::vector<std::string> synset_words(PartOfSpeech pos, std::size_t index) const;
   std::size_t lemma_count() const noexcept;  // (lemma, part of speech) pairs
 
  private:

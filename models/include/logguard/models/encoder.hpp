@@ -35,6 +35,8 @@ struct EncoderConfig {
   double insert_rate = 0.1;       // noise: share of words after which one is inserted
   double delete_rate = 0.1;       // noise: share of words deleted
   int validation_variants = 20;   // noisy variants per normal template to choose S
+  int hard_negatives = 0;         // per anchor per step: the anchor with one word replaced by a
+                                  // word of another meaning, as extra negatives (0 = none)
   std::uint64_t seed = 42;
   int threads = 1;
   // From-scratch shape (weights == ""):
@@ -85,6 +87,9 @@ struct ContrastiveData {
   std::vector<std::string> normal;    // normal template texts (anchors)
   std::vector<int> related;           // per anchor: a co-occurring normal template (index) or -1
   std::vector<std::string> abnormal;  // labelled abnormal templates; empty = other normals are negatives
+  /// Makes a hard negative of an anchor (core::NoiseGenerator::corrupt); used when
+  /// EncoderConfig::hard_negatives > 0.
+  std::function<std::string(const std::string& text, std::uint64_t seed)> hard_negative;
 };
 
 /// Makes a noisy variant of a text; deterministic in (text, seed).
