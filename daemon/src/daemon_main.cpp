@@ -228,6 +228,8 @@ void export_daemon_metrics(Metrics& metrics, DaemonMetrics& dm, const BundleMapp
   counter("logguard_templates_changed_total", "Parser templates whose text changed", m.templates_changed);
   gauge("logguard_known_templates", "Parser templates that map to a bundle template", m.templates_known);
   gauge("logguard_pinned_templates", "Bundle templates pinned in the parser (never generalised)", m.templates_pinned);
+  counter("logguard_parser_rebuilds_total", "Reloads whose bundle brought other parser settings (parser rebuilt)",
+          m.parser_rebuilds);
   counter("logguard_events_known_total", "Events mapped to a bundle template", m.events_known);
   counter("logguard_events_unknown_total", "Events whose template matches no bundle template", m.events_unknown);
   counter("logguard_templates_encoded_total", "Parser templates mapped through the bundle's template encoder",
@@ -411,8 +413,13 @@ int run_daemon(const std::string& config_path) {
     std::fprintf(stderr, "logguardd: template registry %s: %zu records, %zu templates\n", topic.c_str(), records,
                  registry->entries());
   }
-  r.model->set_reload_check([layout = r.layout](const LoadedModel& m) { check_chunk_layout(layout, m.shape); });
+  const bool parser_from_bundle = !app.has_parser;
+  r.model->set_reload_check([layout = r.layout, parser_from_bundle](const LoadedModel& m) {
+    check_chunk_layout(layout, m.shape);
+    if (parser_from_bundle) check_bundle_parser(m);
+  });
   BundleMapper mapper(core::LineParser(r.parser), r.model);
+  mapper.follow_bundle_parser(parser_from_bundle);
   if (registry) mapper.set_registry(registry.get());
   BundleScorer scorer(r.model, r.layout, app.model.verdict_cache);
   Pipeline pipeline(app.pipeline, *source, [&mapper](const Record& rec) { return mapper.map(rec); }, scorer, *sink,

@@ -169,6 +169,17 @@ core::TemplateId BundleMapper::map(const Record& r) noexcept {
   if (g != generation_) {  // a reload: every mapping is recomputed lazily
     cached_model_ = model_->current();
     generation_ = cached_model_->generation;
+    if (follow_bundle_parser_) {
+      const auto& raw = cached_model_->scorer.manifest().raw_input;
+      if (raw && !(raw->parser == parser_.config())) {
+        try {
+          parser_ = core::LineParser(raw->parser);
+          ++stats_.parser_rebuilds;
+        } catch (...) {
+          // Not reached after check_bundle_parser; else the old parser stays.
+        }
+      }
+    }
     cache_.clear();
     encoded_text_.clear();  // the new model's mapper has its own (empty) embedding cache
     stats_.templates_known = 0;
@@ -195,6 +206,16 @@ core::TemplateId BundleMapper::map(const Record& r) noexcept {
     id = cache_[res.template_id] - 1;
   ++(id == 0 ? stats_.events_unknown : stats_.events_known);
   return id;
+}
+
+void check_bundle_parser(const LoadedModel& m) {
+  const auto& raw = m.scorer.manifest().raw_input;
+  if (!raw) throw core::ConfigError("parser", "the bundle records no parser settings (and the config has no parser:)");
+  try {
+    core::LineParser probe(raw->parser);
+  } catch (const std::exception& e) {
+    throw core::ConfigError("parser", std::string("the bundle's parser settings do not build a parser: ") + e.what());
+  }
 }
 
 // ---------------------------------------------------------------- chunk planning

@@ -232,3 +232,56 @@ TEST_CASE("the bundle's templates are pinned: an abnormal variant cannot general
     CHECK(mapper.stats().templates_changed == 0);
   }
 }
+
+TEST_CASE("a reload whose bundle records other parser settings rebuilds a bundle-configured parser",
+          "[unit][daemon][mapper]") {
+  const auto dir = testing::tiny_encoder_bundle("lg-parser-reload", 0.5);
+  const auto manifest = fs::path(dir) / "manifest.json";
+  // Bundle parser settings as `logguard train` records them (raw_input.parser).
+  auto set_parser = [&](nlohmann::json masks) {
+    auto j = nlohmann::json::parse(std::ifstream(manifest));
+    j["raw_input"] = {{"session_key", ""},
+                      {"parser",
+                       {{"log_format", ""},
+                        {"masks", std::move(masks)},
+                        {"drain",
+                         {{"depth", 4},
+                          {"similarity_threshold", 0.5},
+                          {"max_children", 100},
+                          {"max_clusters", 0},
+                          {"extra_delimiters", ""},
+                          {"parametrize_numeric_tokens", true}}},
+                        {"max_line_bytes", 1 << 20}}}};
+    std::ofstream(manifest, std::ios::trunc) << j.dump(2);
+  };
+  const auto number_mask = nlohmann::json::array({{{"name", "n"}, {"builtin", "number"}, {"regex", ""}, {"replacement", "<*>"}}});
+  set_parser(nlohmann::json::array());
+  for (const bool follow : {true, false}) {
+    INFO("follow the bundle's parser: " << follow);
+    set_parser(nlohmann::json::array());
+    auto holder = std::make_shared<ModelHolder>(dir, models::DetectConfig{});
+    const auto first = holder->current()->scorer.manifest().raw_input->parser;
+    BundleMapper mapper(core::LineParser(first), holder);
+    mapper.follow_bundle_parser(follow);
+    (void)mapper.map(rec("disk 17 is full"));
+    CHECK(mapper.parser().template_text(mapper.parser().parse("disk 17 is full").template_id) == "disk 17 is full");
+    // The same reload with the same settings changes nothing.
+    REQUIRE(holder->reload());
+    CHECK(mapper.map(rec(kEncNormal[1])) == 2);
+    CHECK(mapper.stats().parser_rebuilds == 0);
+    // New settings: numbers masked.
+    set_parser(number_mask);
+    holder->set_reload_check([](const LoadedModel& m) { check_bundle_parser(m); });
+    REQUIRE(holder->reload());
+    CHECK(mapper.map(rec(kEncNormal[1])) == 2);  // the new bundle's templates are pinned again
+    CHECK(mapper.stats().parser_rebuilds == (follow ? 1U : 0U));
+    CHECK((mapper.parser().config().masks.size() == 1) == follow);
+    const auto id = mapper.parser().parse("quota 77 exceeded on volume").template_id;  // a new shape
+    CHECK(mapper.parser().template_text(id) == (follow ? "quota <*> exceeded on volume" : "quota 77 exceeded on volume"));
+    // A bundle whose settings do not build a parser is refused; the running model stays.
+    set_parser(nlohmann::json::array({{{"name", "bad"}, {"builtin", ""}, {"regex", "(unclosed"}, {"replacement", "<*>"}}}));
+    const auto r = holder->reload();
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains("parser") && Catch::Contains("do not build a parser"));
+  }
+}

@@ -21,6 +21,7 @@ struct MaskRule {
   std::string builtin;
   std::string regex;
   std::string replacement = "<*>";
+  bool operator==(const MaskRule&) const = default;
 };
 
 enum class WildcardMatch : std::uint8_t { masked, never, any };
@@ -47,6 +48,7 @@ struct DrainConfig {
   // templates()); display only: clustering, ids and parameters do not depend on it.
   TemplateStyle template_style = TemplateStyle::drain;
   void validate() const;
+  bool operator==(const DrainConfig&) const = default;
 };
 
 struct ParserConfig {
@@ -55,6 +57,7 @@ struct ParserConfig {
   DrainConfig drain;
   std::size_t max_line_bytes = 1 << 20; // longer lines are truncated (and counted)
   void validate() const;
+  bool operator==(const ParserConfig&) const = default;  // same settings: same parse of every line
 };
 
 }  // namespace logguard::core

@@ -116,6 +116,7 @@ struct MapperStats {
   std::atomic<std::uint64_t> encoder_nanoseconds{0};  // time spent encoding them
   std::atomic<std::uint64_t> templates_adopted{0};  // mappings taken from the template registry
   std::atomic<std::uint64_t> registry_pinned{0};    // registry texts pinned in the parser (re-pins included)
+  std::atomic<std::uint64_t> parser_rebuilds{0};    // reloads that brought other parser settings
 };
 
 /// Raw line -> bundle template id (0 = unknown, as `logguard detect` maps unmatched templates).
@@ -149,6 +150,13 @@ class BundleMapper {
   core::LineParser& parser() noexcept { return parser_; }
   /// Replaces the parser (checkpoint restore); clears the cache; pins again at the next line.
   void set_parser(core::LineParser parser);
+  /// On: the parser settings come from the bundle (a config without `parser:`), so after a
+  /// reload whose bundle records other settings (models::BundleManifest::raw_input) the
+  /// parser is rebuilt from them at the next line -- its learned templates are dropped, the new
+  /// bundle's are pinned -- and counted in MapperStats::parser_rebuilds. Off (the default): the
+  /// configured parser stays. The reload check should reject a bundle whose settings do not
+  /// build a parser (check_bundle_parser), so the rebuild on the consumer thread cannot fail.
+  void follow_bundle_parser(bool on) noexcept { follow_bundle_parser_ = on; }
   /// Called with the seconds of each template encoding (consumer thread); optional.
   std::function<void(double)> on_encoded;
   /// Follows `r` from the next map() on (nullptr: off). Pins every registry text at the next
@@ -168,8 +176,13 @@ class BundleMapper {
   std::vector<std::string> encoded_text_;     // parser id -> text last sent to the encoder
   TemplateRegistry* registry_ = nullptr;
   std::chrono::steady_clock::time_point next_sync_{};
+  bool follow_bundle_parser_ = false;
   MapperStats stats_;
 };
+
+/// For a daemon that takes its parser settings from the bundle: throws core::ConfigError
+/// ("parser") when the bundle records none or they do not build a parser (an invalid regex).
+void check_bundle_parser(const LoadedModel& m);
 
 /// How the Windower cuts sessions (see the top of this file).
 struct ChunkLayout {
