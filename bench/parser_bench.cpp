@@ -154,7 +154,7 @@ std::string variant(const std::string& line, std::size_t v) {
   const std::size_t colon = line.find(": ");
   if (colon == std::string::npos) return line;
   std::string out = line.substr(0, colon + 2);
-  const std::string suffix = "_" + code(v);
+  const std::string suffix = std::string("_").append(code(v));
   std::size_t i = colon + 2;
   while (i < line.size()) {
     if (line[i] == ' ') {

@@ -202,8 +202,12 @@ void load_bert_weights(BertNet& net, const std::string& path) {
     const auto& t = it->second;
     if (t.shape != p.value().sizes().vec()) {
       std::string want, got;
-      for (auto d : p.value().sizes()) want += (want.empty() ? "" : ",") + std::to_string(d);
-      for (auto d : t.shape) got += (got.empty() ? "" : ",") + std::to_string(d);
+      auto join = [](std::string& out, std::int64_t d) {
+        if (!out.empty()) out += ',';
+        out += std::to_string(d);
+      };
+      for (auto d : p.value().sizes()) join(want, d);
+      for (auto d : t.shape) join(got, d);
       throw LoadError(path + ": tensor `" + name + "` has shape [" + got + "], config.json expects [" + want + "]");
     }
     const auto values = f.f32(name);

@@ -390,3 +390,29 @@ TEST_CASE("templates rare in training are recorded and scored as unknown", "[mod
   REQUIRE(v0.size() == 1);
   CHECK(!(v0[0].evidence && v0[0].evidence->unknown));  // without the setting 9 is a known template
 }
+
+// Runs where LibTorch has CUDA (ctest -L gpu on a GPU machine); Debian's CPU-only LibTorch
+// reports no device and the case only records that it did not run.
+TEST_CASE("the CUDA scorer gives the CPU scorer's verdicts", "[models][scorer][gpu]") {
+  if (!torch::cuda::is_available()) {
+    WARN("no CUDA device visible to LibTorch: nothing to compare");
+    DetectConfig gpu;
+    gpu.device = "cuda:0";
+    CHECK_THROWS_WITH(Scorer::load(tiny_bundle(ModelKind::msmass), gpu), Catch::Contains("model.detect.device"));
+    return;
+  }
+  auto sessions = grammar_sessions(5, 50);
+  for (const auto& v : violations()) sessions.push_back(v);
+  for (const auto kind : {ModelKind::msmass, ModelKind::deeplog}) {
+    const auto& dir = tiny_bundle(kind);
+    DetectConfig gpu;
+    gpu.device = "cuda:0";
+    const auto a = Scorer::load(dir, DetectConfig{}).score_sessions(sessions);
+    const auto b = Scorer::load(dir, gpu).score_sessions(sessions);
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      CHECK(a[i].anomalous == b[i].anomalous);
+      CHECK(a[i].score == Approx(b[i].score).epsilon(1e-3));
+    }
+  }
+}
