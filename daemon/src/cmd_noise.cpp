@@ -150,6 +150,8 @@ void register_noise(CLI::App& root, Action& action) {
   cmd->add_option("--replace-rate", o->noise.replace_rate, "per word: P(synonym replacement)")->capture_default_str();
   cmd->add_option("--insert-rate", o->noise.insert_rate, "per word gap: P(filler insertion)")->capture_default_str();
   cmd->add_option("--delete-rate", o->noise.delete_rate, "per word: P(deletion)")->capture_default_str();
+  cmd->add_option("--max-senses", o->noise.max_senses, "synonyms from each lemma's first N WordNet senses (0 = all)")
+      ->capture_default_str();
   cmd->add_option("--wordnet", o->wordnet, "WordNet database directory (Debian wordnet-base)")->capture_default_str();
   cmd->callback([o, &action] { action = [o] { return run_noise(*o); }; });
 }

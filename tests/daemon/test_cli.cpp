@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -114,4 +115,46 @@ TEST_CASE("logguard exit codes", "[cli]") {
   CHECK(cli({"parse", "-c", cfg, "-i", in, "-o", (t.path / "o.csv").string(), "-q", "--load-snapshot",
              t.file("bad.snap", "definitely not a snapshot")}) == kLoadError);
   CHECK(cli({"--version"}) == kOk);
+}
+
+TEST_CASE("logguard noise writes reworded variants after the templates; --max-senses narrows the synonyms", "[cli]") {
+  TempDir t;
+  const auto in = t.file("t.csv",
+                         "EventId,EventTemplate\n"
+                         "1,<*>Served block<*>to<*>\n"
+                         "2,<*>Got exception while serving<*>to<*>\n");
+  auto variants = [&](const std::string& name, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"noise", "--templates", in, "--out-templates", (t.path / name).string(),
+                                      "--variants", "20", "--seed", "3"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    REQUIRE(cli(args) == kOk);
+    const auto rows = rows_of(t.read(name));
+    REQUIRE(rows.size() > 3);
+    CHECK(rows[0] == std::vector<std::string>{"EventId", "EventTemplate", "SourceId"});
+    CHECK(rows[1] == std::vector<std::string>{"1", "<*>Served block<*>to<*>", "1"});
+    std::set<std::string> out;
+    for (std::size_t i = 3; i < rows.size(); ++i) {
+      CHECK(std::stoi(rows[i][0]) == static_cast<int>(i));  // new ids after the largest input id
+      CHECK((rows[i][2] == "1" || rows[i][2] == "2"));
+      CHECK(rows[i][1].find("<*>") != std::string::npos);  // variables kept
+      out.insert(rows[i][1]);
+    }
+    return out;
+  };
+  const auto all = variants("all.csv", {"--max-senses", "0"});
+  const auto two = variants("two.csv", {});
+  CHECK(variants("two-again.csv", {}) == two);  // deterministic in --seed
+  const auto one = variants("one.csv", {"--max-senses", "1"});
+  // Fewer senses, fewer synonyms to draw from: fewer distinct words across the variants.
+  auto words = [](const std::set<std::string>& v) {
+    std::set<std::string> w;
+    for (const auto& s : v) {
+      std::istringstream in(s);
+      for (std::string x; in >> x;) w.insert(x);
+    }
+    return w.size();
+  };
+  CHECK(words(one) <= words(two));
+  CHECK(words(two) <= words(all));
+  CHECK(words(one) < words(all));
 }
