@@ -10,20 +10,23 @@
 #include "logguard/daemon/cli.hpp"
 #include "logguard/daemon/config_loader.hpp"
 #include "logguard/models/scorer.hpp"
-#include "encoder_training.hpp"
+#include "logguard/models/template_resolver.hpp"
 #include "model_inputs.hpp"
 
 namespace logguard::daemon::detail {
 namespace {
 
 struct DetectOptions {
-  std::string model, sequences, templates, input, output, config;
+  std::string model, sequences, templates, input, output, config, labels;
   int top_k = 0, threads = 0, batch = 0, stride = 0;
-  std::string device;
+  double threshold = -1;
+  std::string device, rule;
+  double max_unknown_percent = 50;
 };
 
 nlohmann::json template_json(std::uint32_t id) {
   if (id == models::kEndOfSession) return "<end-of-session>";
+  if (id == models::kAbnormalTemplate) return "<abnormal>";
   if (id == 0) return "<unknown>";
   return id;
 }
@@ -35,54 +38,88 @@ int run_detect(const DetectOptions& o) {
   if (o.threads > 0) dc.threads = o.threads;
   if (o.batch > 0) dc.batch_windows = o.batch;
   if (o.stride > 0) dc.stride = o.stride;
+  if (o.threshold >= 0) dc.threshold = o.threshold;
+  if (!o.rule.empty()) dc.rule = o.rule;
   if (!o.device.empty()) dc.device = o.device;
   const auto scorer = models::Scorer::load(o.model, dc);
   const auto& man = scorer.manifest();
+  const auto& det = scorer.detection();
+  if (!det.calibrated)
+    std::fprintf(stderr,
+                 "detect: WARNING: %s has no calibrated threshold (bundle format %d): judging by the any-miss rule "
+                 "(top-%d); retrain it for scores with a false-alarm budget\n",
+                 o.model.c_str(), man.format_version, det.top_k);
 
   SessionInput in;
   if (!o.input.empty()) {
-    if (!man.raw_input) throw core::LoadError(o.model + "/manifest.json: bundle records no parser settings for raw logs");
-    in = read_raw_sessions(o.input, man.raw_input->parser, man.raw_input->session_key,
-                           man.raw_input->count_window_lines, man.templates);
+    if (!man.raw_input)
+      throw core::LoadError(o.model + "/manifest.json: the bundle records no parser settings, so it cannot read raw "
+                                      "logs; train it with --input (or a config with a parser section)");
+    const auto& ri = *man.raw_input;
+    in = read_raw_sessions(o.input, {ri.parser, ri.session_key, ri.count_window_lines, ri.entity, ri.label}, man.templates);
   } else {
     if (o.sequences.empty() || o.templates.empty())
       throw core::ConfigError("", "give --sequences and --templates, or --input RAW.log");
     in.sessions = core::read_sequences(o.sequences);
     in.templates = core::read_templates(o.templates);
   }
-  // With an encoder in the bundle every input template is mapped by similarity (issue #4);
-  // without, by id / normalized text.
-  SemanticMapStats sem;
-  const auto map = man.encoder ? map_templates_semantic(o.model, in.templates, &sem)
-                               : models::map_templates(man.templates, in.templates);
-  if (man.encoder)
-    std::fprintf(stderr, "detect: encoder mapped %zu input templates: %zu known, %zu abnormal, %zu unknown (S %.3f)\n",
-                 in.templates.size(), sem.known, sem.abnormal, sem.unknown, man.encoder->threshold);
-  std::size_t unknown = 0;
+  if (!o.labels.empty()) {
+    const auto labels = core::read_labels(o.labels);
+    for (auto& s : in.sessions) {
+      auto it = labels.find(s.id);
+      s.label = it == labels.end() ? -1 : it->second;
+    }
+    in.labelled = true;
+  }
+  // Input templates -> bundle templates, as training calibrated them and logguardd maps them.
+  const auto resolver = models::TemplateResolver::load(o.model);
+  models::ResolveStats rs;
+  const auto map = resolver.map_table(in.templates, &rs);
+  std::fprintf(stderr, "detect: %zu input templates: %zu exact, %zu pattern, %zu similar (encoder), %zu abnormal, %zu unknown\n",
+               in.templates.size(), rs.exact, rs.pattern, rs.similar, rs.abnormal, rs.unknown);
+  std::size_t unknown = 0, abnormal = 0, events = 0;
   for (auto& s : in.sessions)
     for (auto& e : s.events) {
       auto it = map.find(e);
       e = it == map.end() ? 0 : it->second;
       unknown += e == 0;
+      abnormal += e == models::kAbnormalTemplate;
+      ++events;
     }
+  // A bundle fed logs it was not trained for would flag nearly everything: refuse instead.
+  if (events > 0 && 100.0 * static_cast<double>(unknown) / static_cast<double>(events) > o.max_unknown_percent)
+    throw core::LoadError(o.model + ": " + std::to_string(unknown) + " of " + std::to_string(events) +
+                          " input events match no bundle template (more than --max-unknown-percent " +
+                          std::to_string(static_cast<int>(o.max_unknown_percent)) +
+                          "): is this the log the bundle was trained for (same format, same parser)? "
+                          "Retrain on this log with `logguard train --input`, or raise --max-unknown-percent");
   const auto verdicts = scorer.score_sessions(in.sessions);
   std::ofstream out(o.output, std::ios::binary | std::ios::trunc);
   if (!out) throw core::LoadError(o.output + ": cannot write");
   std::size_t anomalous = 0;
-  for (const auto& v : verdicts) {
-    nlohmann::json j = {{"session", v.session}, {"anomalous", v.anomalous}, {"score", v.score}, {"windows", v.windows}};
+  for (std::size_t i = 0; i < verdicts.size(); ++i) {
+    const auto& v = verdicts[i];
+    nlohmann::json j = {{"session", v.session}, {"anomalous", v.anomalous}, {"score", v.score},
+                        {"threshold", det.threshold}, {"windows", v.windows}};
+    if (in.labelled && in.sessions[i].label >= 0) j["label"] = in.sessions[i].label;
     if (v.evidence) {
       nlohmann::json top = nlohmann::json::array();
       for (const auto& p : v.evidence->top_k) top.push_back({{"template", template_json(p.template_id)}, {"p", p.probability}});
       j["evidence"] = {{"position", v.evidence->position},
-                       {"observed", v.evidence->unknown ? nlohmann::json("<unknown>") : template_json(v.evidence->observed)},
+                       {"observed", template_json(v.evidence->observed)},
+                       {"rank", v.evidence->rank},
+                       {"unknown_events", v.evidence->unknown_events},
+                       {"novel_events", v.evidence->novel_events},
                        {"top_k", top}};
     }
     anomalous += v.anomalous;
     out << j.dump() << '\n';
   }
-  std::fprintf(stderr, "detect: %zu sessions, %zu anomalous, %zu unknown events (%s, top-%d) -> %s\n", verdicts.size(),
-               anomalous, unknown, models::to_string(man.kind), scorer.top_k(), o.output.c_str());
+  std::fprintf(stderr,
+               "detect: %zu sessions, %zu anomalous, %zu events (%zu unknown, %zu abnormal) (%s, %s %.3f, top-%d, stride %d) -> %s\n",
+               verdicts.size(), anomalous, events, unknown, abnormal, models::to_string(man.kind),
+               det.rule == models::DecisionRule::threshold ? "threshold" : "any-miss; threshold unused", det.threshold,
+               scorer.top_k(), det.stride, o.output.c_str());
   return kOk;
 }
 
@@ -94,14 +131,19 @@ void register_detect(CLI::App& root, Action& action) {
   cmd->add_option("-m,--model", opts->model, "model bundle directory")->required();
   cmd->add_option("--sequences", opts->sequences, "session sequence file");
   cmd->add_option("--templates", opts->templates, "templates CSV of the sequence file's ids");
-  cmd->add_option("--input", opts->input, "raw log file (parser settings from the bundle)");
+  cmd->add_option("--input", opts->input, "raw log file (parser, sessions and labels as the bundle records)");
+  cmd->add_option("--labels", opts->labels, "CSV `session,label`: written beside each verdict as `label`");
   cmd->add_option("-o,--output", opts->output, "JSONL output file")->required();
-  cmd->add_option("-c,--config", opts->config, "YAML config whose model.detect section applies");
-  cmd->add_option("--top-k", opts->top_k, "K (replaces the bundle's default)");
+  cmd->add_option("-c,--config", opts->config, "YAML config whose model.detect section overrides the bundle");
+  cmd->add_option("--top-k", opts->top_k, "K (replaces the bundle's)");
+  cmd->add_option("--threshold", opts->threshold, "score threshold in nats (replaces the bundle's calibrated one)");
+  cmd->add_option("--rule", opts->rule, "threshold (default) or any_miss (the paper's top-K rule)");
   cmd->add_option("--threads", opts->threads, "intra-op threads");
   cmd->add_option("--batch", opts->batch, "windows per forward pass");
-  cmd->add_option("--stride", opts->stride, "MSMASS window stride over long sessions");
+  cmd->add_option("--stride", opts->stride, "MSMASS window stride over long sessions (replaces the bundle's)");
   cmd->add_option("--device", opts->device, "cpu or cuda:N");
+  cmd->add_option("--max-unknown-percent", opts->max_unknown_percent,
+                  "refuse input whose events match no bundle template above this share (default 50)");
   cmd->callback([opts, &action] { action = [opts] { return run_detect(*opts); }; });
 }
 

@@ -19,10 +19,10 @@ struct EvaluateOptions {
 };
 
 int run_evaluate(const EvaluateOptions& o) {
-  const auto labels = core::read_labels(o.labels);
   std::ifstream in(o.predictions, std::ios::binary);
   if (!in) throw core::LoadError(o.predictions + ": cannot open file");
   std::unordered_map<std::string, bool> pred;
+  std::unordered_map<std::string, int> embedded;  // `label` written by detect (raw logs with labels)
   std::string line;
   std::size_t n = 0;
   while (std::getline(in, line)) {
@@ -30,11 +30,16 @@ int run_evaluate(const EvaluateOptions& o) {
     if (line.empty()) continue;
     try {
       const auto j = nlohmann::json::parse(line);
-      pred[j.at("session").get<std::string>()] = j.at("anomalous").get<bool>();
+      const auto session = j.at("session").get<std::string>();
+      pred[session] = j.at("anomalous").get<bool>();
+      if (j.contains("label")) embedded[session] = j["label"].get<int>();
     } catch (const nlohmann::json::exception& e) {
       throw core::LoadError(o.predictions + ":" + std::to_string(n) + ": " + e.what());
     }
   }
+  if (o.labels.empty() && embedded.empty())
+    throw core::ConfigError("--labels", "the predictions carry no `label`: give a labels CSV (session,label)");
+  const auto labels = o.labels.empty() ? embedded : core::read_labels(o.labels);
   std::size_t tp = 0, fp = 0, fn = 0, tn = 0, missing = 0;
   for (const auto& [session, label] : labels) {
     auto it = pred.find(session);
@@ -46,8 +51,10 @@ int run_evaluate(const EvaluateOptions& o) {
   const double precision = tp + fp ? double(tp) / double(tp + fp) : 0.0;
   const double recall = tp + fn ? double(tp) / double(tp + fn) : 0.0;
   const double f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
-  const nlohmann::json j = {{"precision", precision}, {"recall", recall}, {"f1", f1}, {"tp", tp}, {"fp", fp},
-                            {"fn", fn}, {"tn", tn}, {"labelled", labels.size()}, {"missing_predictions", missing}};
+  const double fpr = fp + tn ? double(fp) / double(fp + tn) : 0.0;  // false alarms per normal unit
+  const nlohmann::json j = {{"precision", precision}, {"recall", recall}, {"f1", f1}, {"fpr", fpr},
+                            {"tp", tp}, {"fp", fp}, {"fn", fn}, {"tn", tn}, {"labelled", labels.size()},
+                            {"missing_predictions", missing}};
   std::printf("%s\n", j.dump().c_str());
   return kOk;
 }
@@ -56,9 +63,10 @@ int run_evaluate(const EvaluateOptions& o) {
 
 void register_evaluate(CLI::App& root, Action& action) {
   auto opts = std::make_shared<EvaluateOptions>();
-  CLI::App* cmd = root.add_subcommand("evaluate", "Precision, recall and F1 of predictions against labels (JSON)");
+  CLI::App* cmd = root.add_subcommand("evaluate", "Precision, recall, F1 and false-alarm rate of predictions against labels (JSON)");
   cmd->add_option("-p,--predictions", opts->predictions, "JSONL written by `logguard detect`")->required();
-  cmd->add_option("-l,--labels", opts->labels, "CSV `session,label` (1 = anomalous)")->required();
+  cmd->add_option("-l,--labels", opts->labels,
+                  "CSV `session,label` (1 = anomalous); default: the `label` detect wrote (raw logs with labels)");
   cmd->callback([opts, &action] { action = [opts] { return run_evaluate(*opts); }; });
 }
 

@@ -232,10 +232,16 @@ ModelSection read_model(YamlSection s) {
   t.get("batch_size", tr.batch_size);
   t.get("learning_rate", tr.learning_rate);
   t.get("validation_fraction", tr.validation_fraction);
+  if (t.has("validation_split")) {
+    std::string v;
+    t.get("validation_split", v);
+    tr.validation_split = models::parse_validation_split(v);
+  }
   t.get("train_stride", tr.train_stride);
   t.get("dedupe_windows", tr.dedupe_windows);
   t.get("session_boundaries", tr.session_boundaries);
   t.get("min_template_sessions", tr.min_template_sessions);
+  t.get("min_transition_sessions", tr.min_transition_sessions);
   std::int64_t seed = static_cast<std::int64_t>(tr.seed);
   t.get("seed", seed);
   tr.seed = static_cast<std::uint64_t>(seed);
@@ -244,7 +250,26 @@ ModelSection read_model(YamlSection s) {
   t.finish();
   YamlSection d = s.child("detect");
   d.get("top_k", m.detect.top_k);
-  d.get("unknown_is_anomalous", m.detect.unknown_is_anomalous);
+  if (d.has("unknown_is_anomalous")) {  // before format 3; `true` = unknown_score: alarm
+    bool v = false;
+    d.get("unknown_is_anomalous", v);
+    if (v) m.detect.unknown_score = "alarm";
+  }
+  d.get("rule", m.detect.rule);
+  d.get("unknown_score", m.detect.unknown_score);
+  if (d.has("threshold")) {  // a number, or `auto` (the bundle's)
+    std::string v;
+    d.get("threshold", v);
+    if (v != "auto") {
+      try {
+        std::size_t used = 0;
+        m.detect.threshold = std::stod(v, &used);
+        if (used != v.size() || m.detect.threshold < 0) throw std::invalid_argument(v);
+      } catch (const std::exception&) {
+        d.fail("threshold", "must be a number >= 0 or `auto` (got '" + v + "')");
+      }
+    }
+  }
   d.get("device", m.detect.device);
   d.get("threads", m.detect.threads);
   d.get("batch_windows", m.detect.batch_windows);
@@ -256,7 +281,49 @@ ModelSection read_model(YamlSection s) {
   data.get("session_key", m.session_key);
   data.get("count_window_lines", m.count_window_lines);
   data.get("abnormal_sequences", m.abnormal_sequences);
+  data.get("labels", m.labels);
+  YamlSection ent = data.child("entity");
+  if (ent.present()) {
+    ent.get("field", m.entity.field);
+    ent.get("time_fields", m.entity.time_fields);
+    ent.get("time_format", m.entity.time_format);
+    ent.get("window_ms", m.entity.window_ms);
+    ent.finish();
+    if (m.entity.field.empty()) throw core::ConfigError("model.data.entity.field", "needed in an entity section");
+    m.entity.validate("model.data.entity");
+  }
+  YamlSection lab = data.child("label");
+  if (lab.present()) {
+    lab.get("field", m.label.field);
+    lab.get("normal_values", m.label.normal_values);
+    lab.get("abnormal_values", m.label.abnormal_values);
+    lab.finish();
+    if (m.label.field.empty()) throw core::ConfigError("model.data.label.field", "needed in a label section");
+    m.label.validate("model.data.label");
+  }
   data.finish();
+  YamlSection cal = s.child("calibration");
+  cal.get("false_alarm_budget_percent", m.calibration.false_alarm_budget_percent);
+  if (cal.has("unknown_score")) {
+    std::string v;
+    cal.get("unknown_score", v);
+    m.calibration.unknown_weight = models::parse_unknown_weight(v, "model.calibration.unknown_score");
+  }
+  if (cal.has("threshold")) {
+    std::string v;
+    cal.get("threshold", v);
+    if (v != "auto") {
+      try {
+        std::size_t used = 0;
+        m.calibration.threshold = std::stod(v, &used);
+        if (used != v.size() || !(m.calibration.threshold > 0)) throw std::invalid_argument(v);
+      } catch (const std::exception&) {
+        cal.fail("threshold", "must be a number > 0 or `auto` (got '" + v + "')");
+      }
+    }
+  }
+  cal.finish();
+  m.calibration.validate();
   s.get("bundle", m.bundle);
   s.get("verdict_cache", m.verdict_cache);
   YamlSection enc = s.child("encoder");

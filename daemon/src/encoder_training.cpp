@@ -15,31 +15,45 @@
 
 namespace logguard::daemon::detail {
 
-void train_encoder(const ModelSection& model, const std::vector<core::Session>& normal_sessions,
-                   const std::vector<core::TemplateEntry>& table, const std::string& abnormal_sequences,
-                   const std::string& bundle_dir) {
+namespace {
+
+// model.encoder.weights as given, or -- relative and missing from the working directory --
+// found above the config file (a repository's models-cache/ run from elsewhere).
+std::string locate_weights(const std::string& weights, const std::string& config_file) {
   namespace fs = std::filesystem;
-  const auto& c = *model.encoder;
-  const auto manifest = models::read_manifest(bundle_dir);
-
-  // Normal templates: the bundle's vocabulary entries that occur in the training sessions.
-  std::set<std::uint32_t> seen;
-  for (const auto& s : normal_sessions) seen.insert(s.events.begin(), s.events.end());
-  std::vector<core::TemplateEntry> normal;
-  for (const auto& t : manifest.templates)
-    if (seen.count(t.id)) normal.push_back(t);
-  if (normal.empty()) throw core::ConfigError("model.encoder", "no bundle template occurs in the training sessions");
-
-  // Abnormal templates: in the table, seen in labelled anomalous sessions, never in normal ones.
-  std::vector<std::string> abnormal;
-  if (!abnormal_sequences.empty()) {
-    std::set<std::uint32_t> ab;
-    for (const auto& s : core::read_sequences(abnormal_sequences))
-      for (auto e : s.events)
-        if (!seen.count(e)) ab.insert(e);
-    for (const auto& t : table)
-      if (ab.count(t.id)) abnormal.push_back(t.text);
+  if (weights.empty() || fs::path(weights).is_absolute() || fs::exists(weights) || config_file.empty()) return weights;
+  for (auto dir = fs::absolute(config_file).parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    if (fs::exists(dir / weights)) return (dir / weights).string();
+    if (dir == dir.root_path()) break;
   }
+  return weights;
+}
+
+}  // namespace
+
+std::vector<std::string> abnormal_templates_of(const std::string& abnormal_sequences,
+                                               const std::vector<core::Session>& normal,
+                                               const std::vector<core::TemplateEntry>& table) {
+  std::set<std::uint32_t> seen, ab;
+  for (const auto& s : normal) seen.insert(s.events.begin(), s.events.end());
+  for (const auto& s : core::read_sequences(abnormal_sequences))
+    for (auto e : s.events)
+      if (!seen.count(e)) ab.insert(e);
+  std::vector<std::string> out;
+  for (const auto& t : table)
+    if (ab.count(t.id)) out.push_back(t.text);
+  return out;
+}
+
+void train_encoder(const ModelSection& model, const std::vector<core::Session>& normal_sessions,
+                   const std::vector<std::string>& abnormal, const std::string& bundle_dir,
+                   const std::string& config_file) {
+  namespace fs = std::filesystem;
+  auto c = *model.encoder;
+  const auto manifest = models::read_manifest(bundle_dir);
+  // Normal templates: the bundle's vocabulary (the templates of its training sessions).
+  const auto& normal = manifest.templates;
+  if (normal.empty()) throw core::ConfigError("model.encoder", "the bundle has no template");
 
   std::vector<std::string> texts;
   std::vector<std::uint32_t> ids;
@@ -51,6 +65,14 @@ void train_encoder(const ModelSection& model, const std::vector<core::Session>& 
   for (const auto& s : normal_sessions) seqs.push_back(s.events);
 
   models::configure_threads(c.threads);
+  c.weights = locate_weights(c.weights, config_file);
+  if (!c.weights.empty() && !fs::exists(c.weights)) {
+    std::fprintf(stderr,
+                 "WARNING: encoder weights `%s` not found (run scripts/fetch-models): training the template encoder "
+                 "FROM SCRATCH instead; mapping reworded messages will be weaker. The bundle records base \"scratch\".\n",
+                 c.weights.c_str());
+    c.weights.clear();
+  }
   auto encoder = c.weights.empty() ? models::TemplateEncoder::from_scratch(c, texts)
                                    : models::TemplateEncoder::from_pretrained(c.weights, c.max_length);
   std::fprintf(stderr, "encoder: %s, %zu parameters, dim %d; %zu normal, %zu abnormal templates\n",
@@ -115,27 +137,6 @@ void train_encoder(const ModelSection& model, const std::vector<core::Session>& 
   encoder.save(tmp);
   models::attach_encoder(bundle_dir, tmp, em);
   fs::remove_all(tmp);
-}
-
-std::unordered_map<std::uint32_t, std::uint32_t> map_templates_semantic(const std::string& bundle_dir,
-                                                                       const std::vector<core::TemplateEntry>& input,
-                                                                       SemanticMapStats* stats) {
-  const auto mapper = models::TemplateMapper::load(bundle_dir);
-  std::vector<std::string> texts;
-  for (const auto& t : input) texts.push_back(t.text);
-  const auto results = mapper.map_batch(texts);
-  std::unordered_map<std::uint32_t, std::uint32_t> out;
-  SemanticMapStats st;
-  for (std::size_t i = 0; i < input.size(); ++i) {
-    out[input[i].id] = results[i].template_id;
-    switch (results[i].verdict) {
-      case models::MapVerdict::known: ++st.known; break;
-      case models::MapVerdict::abnormal: ++st.abnormal; break;
-      default: ++st.unknown;
-    }
-  }
-  if (stats) *stats = st;
-  return out;
 }
 
 }  // namespace logguard::daemon::detail

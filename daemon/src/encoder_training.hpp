@@ -11,22 +11,22 @@
 
 namespace logguard::daemon::detail {
 
-/// Builds the encoder (model.encoder.weights, or from scratch), fine-tunes it contrastively on
-/// the bundle's normal templates (positives: WordNet noise of the training flavour and the
-/// co-occurring template; negatives: templates seen only in model.data.abnormal_sequences, or
-/// the other normal templates), chooses S unless configured, and attaches it to BUNDLE_DIR.
-/// Progress goes to stderr.
+/// Builds the encoder (model.encoder.weights, or from scratch: with a warning when the
+/// configured weights are missing), fine-tunes it contrastively on the bundle's templates
+/// (positives: WordNet noise of the training flavour and the co-occurring template;
+/// negatives: `abnormal` -- templates labelled abnormal in training -- or else the other
+/// normal templates), chooses S unless configured, and attaches it to BUNDLE_DIR.
+/// `normal_sessions` hold bundle ids. `config_file` anchors a relative weights path that is
+/// not found from the working directory. Progress goes to stderr.
 void train_encoder(const ModelSection& model, const std::vector<core::Session>& normal_sessions,
-                   const std::vector<core::TemplateEntry>& table, const std::string& abnormal_sequences,
-                   const std::string& bundle_dir);
+                   const std::vector<std::string>& abnormal, const std::string& bundle_dir,
+                   const std::string& config_file = {});
 
-/// Input template id -> bundle template id (0 = unknown) through the bundle's encoder: every
-/// input template is mapped by cosine similarity. `stats` (optional) receives counts.
-struct SemanticMapStats {
-  std::size_t known = 0, abnormal = 0, unknown = 0;
-};
-std::unordered_map<std::uint32_t, std::uint32_t> map_templates_semantic(const std::string& bundle_dir,
-                                                                       const std::vector<core::TemplateEntry>& input,
-                                                                       SemanticMapStats* stats = nullptr);
+/// The templates of `abnormal_sequences` (a sequence file of labelled anomalous sessions) that
+/// no session of `normal` holds, as texts of `table`.
+std::vector<std::string> abnormal_templates_of(const std::string& abnormal_sequences,
+                                               const std::vector<core::Session>& normal,
+                                               const std::vector<core::TemplateEntry>& table);
+
 
 }  // namespace logguard::daemon::detail

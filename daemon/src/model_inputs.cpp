@@ -4,6 +4,7 @@
 #include <re2/re2.h>
 
 #include <fstream>
+#include <memory>
 #include <unordered_map>
 
 #include "logguard/core/error.hpp"
@@ -13,61 +14,99 @@
 namespace logguard::daemon::detail {
 namespace {
 
-SessionInput read_count_windows(const std::string& path, const core::ParserConfig& parser, int n,
-                                const std::vector<core::TemplateEntry>& pinned) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw core::LoadError(path + ": cannot open file");
-  core::LineParser lp(parser);
-  pin_templates(lp, pinned);
-  SessionInput out;
-  std::string line;
-  const auto un = static_cast<std::size_t>(n);
-  while (std::getline(in, line)) {
-    const std::size_t k = out.lines++ / un;
-    if (k == out.sessions.size())
-      out.sessions.push_back({"lines:" + std::to_string(k * un + 1) + "-" + std::to_string((k + 1) * un), {}, -1});
-    const auto r = lp.parse(line);
-    if (r.template_id != core::kNoTemplate) out.sessions.back().events.push_back(r.template_id);
-  }
-  // The last window names the lines it really holds.
-  if (!out.sessions.empty() && out.lines % un != 0)
-    out.sessions.back().id = "lines:" + std::to_string((out.sessions.size() - 1) * un + 1) + "-" + std::to_string(out.lines);
-  for (auto& [tid, text] : lp.templates()) out.templates.push_back({tid, text});
-  return out;
+std::string_view field_value(const std::vector<core::HeaderField>& header, std::string_view name) {
+  for (const auto& f : header)
+    if (f.name == name) return f.value;
+  return {};
 }
 
 }  // namespace
 
-SessionInput read_raw_sessions(const std::string& path, const core::ParserConfig& parser,
-                               const std::string& session_key, int count_window_lines,
+SessionInput read_raw_sessions(const std::string& path, const RawSessionOptions& o,
                                const std::vector<core::TemplateEntry>& pinned) {
-  if (count_window_lines > 0) return read_count_windows(path, parser, count_window_lines, pinned);
-  if (session_key.empty())
-    throw core::ConfigError("model.data.session_key",
-                            "needed to read raw logs into sessions (or set model.data.count_window_lines)");
-  const RE2 probe(session_key);
-  if (!probe.ok()) throw core::ConfigError("model.data.session_key", "invalid RE2 pattern: " + probe.error());
-  // Capture group 1 keys the session; a pattern without groups is captured whole.
-  const RE2 key(probe.NumberOfCapturingGroups() > 0 ? session_key : "(" + session_key + ")");
+  const bool count_mode = o.count_window_lines > 0;
+  const bool entity_mode = !count_mode && o.entity.enabled();
+  std::unique_ptr<RE2> key;
+  if (!count_mode && !entity_mode) {
+    if (o.session_key.empty())
+      throw core::ConfigError("model.data.session_key",
+                              "needed to read raw logs into sessions (or set model.data.count_window_lines / entity)");
+    const RE2 probe(o.session_key);
+    if (!probe.ok()) throw core::ConfigError("model.data.session_key", "invalid RE2 pattern: " + probe.error());
+    // Capture group 1 keys the session; a pattern without groups is captured whole.
+    key = std::make_unique<RE2>(probe.NumberOfCapturingGroups() > 0 ? o.session_key : "(" + o.session_key + ")");
+  }
+  core::TimeFormat time_format;
+  if (entity_mode) {
+    o.entity.validate("model.data.entity");
+    time_format = core::TimeFormat(o.entity.time_format, "model.data.entity.time_format");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw core::LoadError(path + ": cannot open file");
-  core::LineParser lp(parser);
+  core::LineParser lp(o.parser);
   pin_templates(lp, pinned);
   SessionInput out;
+  out.labelled = o.label.enabled();
   std::unordered_map<std::string, std::size_t> index;
-  std::string line, id;
+  std::string line, id, when;
+  const auto n = static_cast<std::size_t>(std::max(1, o.count_window_lines));
+  auto join = [&](const std::string& session_id) -> core::Session& {
+    auto [it, fresh] = index.emplace(session_id, out.sessions.size());
+    if (fresh) out.sessions.push_back({session_id, {}, out.labelled ? 0 : -1, {}});
+    return out.sessions[it->second];
+  };
   while (std::getline(in, line)) {
-    ++out.lines;
+    const std::size_t line_no = out.lines++;
     const auto r = lp.parse(line);
-    if (r.template_id == core::kNoTemplate) continue;
-    if (!RE2::PartialMatch(line, key, &id)) {
-      ++out.unkeyed_lines;
-      continue;
+    const auto& header = lp.last_header();
+    core::Session* s = nullptr;
+    if (count_mode) {
+      const std::size_t k = line_no / n;
+      if (k == out.sessions.size())
+        out.sessions.push_back({"lines:" + std::to_string(k * n + 1) + "-" + std::to_string((k + 1) * n), {},
+                                out.labelled ? 0 : -1, {}});
+      s = &out.sessions.back();
+    } else if (entity_mode) {
+      const auto entity = r.header_matched ? field_value(header, o.entity.field) : std::string_view{};
+      when.clear();
+      for (const auto& f : o.entity.time_fields) {
+        if (!when.empty()) when += ' ';
+        when += field_value(header, f);
+      }
+      const auto t = entity.empty() ? std::nullopt : time_format.parse(when);
+      if (!t) {
+        ++out.unkeyed_lines;
+        continue;
+      }
+      const auto start = (*t >= 0 ? *t / o.entity.window_ms : (*t - o.entity.window_ms + 1) / o.entity.window_ms) *
+                         o.entity.window_ms;
+      id.assign(entity);
+      id += '@';
+      id += std::to_string(start);
+      s = &join(id);
+    } else {
+      if (!RE2::PartialMatch(line, *key, &id)) {
+        ++out.unkeyed_lines;
+        continue;
+      }
+      s = &join(id);
     }
-    auto [it, fresh] = index.emplace(id, out.sessions.size());
-    if (fresh) out.sessions.push_back({id, {}, -1});
-    out.sessions[it->second].events.push_back(r.template_id);
+    int label = 0;
+    if (out.labelled) {
+      label = r.header_matched ? o.label.classify(field_value(header, o.label.field)) : -1;
+      if (label < 0) {
+        ++out.unlabelled_lines;
+        label = 0;
+      }
+      if (label == 1) s->label = 1;
+    }
+    if (r.template_id == core::kNoTemplate) continue;
+    s->events.push_back(r.template_id);
+    if (out.labelled) s->event_labels.push_back(static_cast<std::uint8_t>(label));
   }
+  // The last count window names the lines it really holds.
+  if (count_mode && !out.sessions.empty() && out.lines % n != 0)
+    out.sessions.back().id = "lines:" + std::to_string((out.sessions.size() - 1) * n + 1) + "-" + std::to_string(out.lines);
   for (auto& [tid, text] : lp.templates()) out.templates.push_back({tid, text});
   return out;
 }

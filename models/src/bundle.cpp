@@ -7,6 +7,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <cmath>
 
 #include "logguard/core/error.hpp"
 #include "logguard/models/bundle.hpp"
@@ -58,6 +59,87 @@ core::ParserConfig parser_from_json(const json& j) {
   return p;
 }
 
+json count_scale_to_json(const CountScale& c) {
+  return {{"table", c.table}, {"slope", c.slope}, {"observed", c.observed}};
+}
+
+CountScale count_scale_from_json(const json& j) {
+  CountScale c;
+  c.table = j.at("table").get<std::vector<double>>();
+  c.slope = j.at("slope").get<double>();
+  c.observed = j.at("observed").get<bool>();
+  return c;
+}
+
+json detection_to_json(const Detection& d) {
+  const auto& r = d.report;
+  return {{"rule", to_string(d.rule)},
+          {"top_k", d.top_k},
+          {"stride", d.stride},
+          {"threshold", d.threshold},
+          {"threshold_method", d.threshold_method},
+          {"false_alarm_budget_percent", d.false_alarm_budget_percent},
+          {"unknown_score", to_string(d.scale.unknown_weight)},
+          {"scale",
+           {{"rank", d.scale.rank},
+            {"rank_slope", d.scale.rank_slope},
+            {"unknown", count_scale_to_json(d.scale.unknown)},
+            {"novel", count_scale_to_json(d.scale.novel)}}},
+          {"calibration",
+           {{"unit", r.unit},
+            {"normal_units", r.normal_units},
+            {"anomalous_units", r.anomalous_units},
+            {"model_windows", r.model_windows},
+            {"events", r.events},
+            {"unknown_events", r.unknown_events},
+            {"false_alarm_rate", r.false_alarm_rate},
+            {"recall", r.recall},
+            {"normal_score_quantiles", r.normal_score_quantiles}}}};
+}
+
+Detection detection_from_json(const json& j, const std::string& source) {
+  Detection d;
+  d.calibrated = true;
+  d.rule = parse_decision_rule(j.at("rule").get<std::string>(), "detection.rule");
+  d.top_k = j.at("top_k").get<int>();
+  d.stride = j.at("stride").get<int>();
+  d.threshold = j.at("threshold").get<double>();
+  d.threshold_method = j.value("threshold_method", "");
+  d.false_alarm_budget_percent = j.value("false_alarm_budget_percent", 0.0);
+  d.scale.unknown_weight = parse_unknown_weight(j.at("unknown_score").get<std::string>(), "detection.unknown_score");
+  const auto& sc = j.at("scale");
+  d.scale.rank = sc.at("rank").get<std::vector<double>>();
+  d.scale.rank_slope = sc.at("rank_slope").get<double>();
+  d.scale.unknown = count_scale_from_json(sc.at("unknown"));
+  d.scale.novel = count_scale_from_json(sc.at("novel"));
+  if (j.contains("calibration")) {
+    const auto& c = j["calibration"];
+    auto& r = d.report;
+    r.unit = c.value("unit", "");
+    r.normal_units = c.value("normal_units", std::size_t{0});
+    r.anomalous_units = c.value("anomalous_units", std::size_t{0});
+    r.model_windows = c.value("model_windows", std::size_t{0});
+    r.events = c.value("events", std::size_t{0});
+    r.unknown_events = c.value("unknown_events", std::size_t{0});
+    r.false_alarm_rate = c.value("false_alarm_rate", 0.0);
+    r.recall = c.value("recall", 0.0);
+    r.normal_score_quantiles = c.value("normal_score_quantiles", std::map<std::string, double>{});
+  }
+  auto monotone = [](const std::vector<double>& t) {
+    if (t.empty() || t[0] != 0) return false;
+    for (std::size_t i = 1; i < t.size(); ++i)
+      if (!(t[i] >= t[i - 1]) || !std::isfinite(t[i])) return false;
+    return true;
+  };
+  if (d.top_k < 1) throw LoadError(source + ": detection.top_k must be >= 1");
+  if (d.stride < 1) throw LoadError(source + ": detection.stride must be >= 1");
+  if (!std::isfinite(d.threshold) || d.threshold < 0) throw LoadError(source + ": detection.threshold must be a number >= 0");
+  if (!monotone(d.scale.rank) || !monotone(d.scale.unknown.table) || !monotone(d.scale.novel.table) ||
+      !(d.scale.rank_slope > 0) || !(d.scale.unknown.slope > 0) || !(d.scale.novel.slope > 0))
+    throw LoadError(source + ": detection.scale must be non-decreasing tables starting at 0 with positive slopes");
+  return d;
+}
+
 }  // namespace
 
 std::string manifest_to_json(const BundleManifest& m) {
@@ -101,9 +183,24 @@ std::string manifest_to_json(const BundleManifest& m) {
                     {"files", files}};
   }
   if (!m.rare_templates.empty()) j["rare_templates"] = m.rare_templates;
+  if (!m.transitions.empty()) {
+    json tr = json::array();
+    for (const auto& [a, b] : m.transitions) tr.push_back({a, b});
+    j["transitions"] = tr;
+  }
+  j["template_source"] = m.template_source;
+  if (!m.abnormal_templates.empty()) j["abnormal_templates"] = m.abnormal_templates;
+  if (m.detection) j["detection"] = detection_to_json(*m.detection);
   if (m.raw_input) {
     j["raw_input"] = {{"parser", parser_to_json(m.raw_input->parser)}, {"session_key", m.raw_input->session_key}};
-    if (m.raw_input->count_window_lines > 0) j["raw_input"]["count_window_lines"] = m.raw_input->count_window_lines;
+    const auto& r = *m.raw_input;
+    if (r.count_window_lines > 0) j["raw_input"]["count_window_lines"] = r.count_window_lines;
+    if (r.entity.enabled())
+      j["raw_input"]["entity"] = {{"field", r.entity.field}, {"time_fields", r.entity.time_fields},
+                                  {"time_format", r.entity.time_format}, {"window_ms", r.entity.window_ms}};
+    if (r.label.enabled())
+      j["raw_input"]["label"] = {{"field", r.label.field}, {"normal_values", r.label.normal_values},
+                                 {"abnormal_values", r.label.abnormal_values}};
   }
   return j.dump(2) + "\n";
 }
@@ -180,11 +277,39 @@ BundleManifest manifest_from_json(const std::string& text, const std::string& so
       m.encoder = std::move(em);
     }
     if (j.contains("rare_templates")) m.rare_templates = j["rare_templates"].get<std::vector<std::uint32_t>>();
-    if (j.contains("raw_input"))
-      m.raw_input = RawInputSettings{parser_from_json(j["raw_input"].at("parser")),
-                                     j["raw_input"].at("session_key").get<std::string>(),
-                                     j["raw_input"].value("count_window_lines", 0)};
+    if (j.contains("transitions"))
+      for (const auto& t : j["transitions"]) m.transitions.emplace_back(t.at(0).get<std::uint32_t>(), t.at(1).get<std::uint32_t>());
+    m.template_source = j.value("template_source", "table");
+    if (m.template_source != "table" && m.template_source != "parser")
+      throw LoadError(source + ": template_source must be `table` or `parser`");
+    if (j.contains("abnormal_templates")) m.abnormal_templates = j["abnormal_templates"].get<std::vector<std::string>>();
+    if (j.contains("detection")) m.detection = detection_from_json(j["detection"], source);
+    if (j.contains("raw_input")) {
+      const auto& ri = j["raw_input"];
+      RawInputSettings r;
+      r.parser = parser_from_json(ri.at("parser"));
+      r.session_key = ri.at("session_key").get<std::string>();
+      r.count_window_lines = ri.value("count_window_lines", 0);
+      if (ri.contains("entity")) {
+        const auto& e = ri["entity"];
+        r.entity.field = e.at("field").get<std::string>();
+        r.entity.time_fields = e.at("time_fields").get<std::vector<std::string>>();
+        r.entity.time_format = e.at("time_format").get<std::string>();
+        r.entity.window_ms = e.at("window_ms").get<std::int64_t>();
+        r.entity.validate("raw_input.entity");
+      }
+      if (ri.contains("label")) {
+        const auto& l = ri["label"];
+        r.label.field = l.at("field").get<std::string>();
+        r.label.normal_values = l.value("normal_values", std::vector<std::string>{});
+        r.label.abnormal_values = l.value("abnormal_values", std::vector<std::string>{});
+        r.label.validate("raw_input.label");
+      }
+      m.raw_input = std::move(r);
+    }
   } catch (const json::exception& e) {
+    throw LoadError(source + ": malformed manifest: " + e.what());
+  } catch (const core::ConfigError& e) {
     throw LoadError(source + ": malformed manifest: " + e.what());
   }
   try {
@@ -215,7 +340,7 @@ void check_file(const std::string& path, const BundleFile& f, const char* what) 
     throw LoadError(path + ": xxh64 digest mismatch with manifest (corrupt or from another bundle)");
 }
 
-void write_manifest(const std::filesystem::path& dir, const BundleManifest& m) {
+void write_manifest_to(const std::filesystem::path& dir, const BundleManifest& m) {
   const auto tmp = dir / (std::string(kManifestFile) + ".tmp");
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -241,7 +366,16 @@ void attach_encoder(const std::string& bundle_dir, const std::string& encoder_fi
   }
   m.format_version = kBundleFormatVersion;
   m.encoder = std::move(encoder);
-  write_manifest(bundle_dir, m);
+  write_manifest_to(bundle_dir, m);
+}
+
+void write_manifest(const std::string& bundle_dir, const BundleManifest& m) { write_manifest_to(bundle_dir, m); }
+
+void attach_detection(const std::string& bundle_dir, const Detection& detection) {
+  auto m = read_manifest(bundle_dir);
+  m.format_version = kBundleFormatVersion;
+  m.detection = detection;
+  write_manifest_to(bundle_dir, m);
 }
 
 BundleManifest read_manifest(const std::string& bundle_dir) {

@@ -7,6 +7,7 @@
 
 #include "logguard/core/error.hpp"
 #include "logguard/models/config.hpp"
+#include "logguard/models/detection.hpp"
 
 namespace logguard::models {
 
@@ -56,6 +57,14 @@ void DeepLogConfig::validate() const {
   if (layers < 1) throw ConfigError(p + "layers", "must be >= 1");
 }
 
+const char* to_string(ValidationSplit v) noexcept { return v == ValidationSplit::tail ? "tail" : "random"; }
+
+ValidationSplit parse_validation_split(const std::string& s) {
+  if (s == "tail") return ValidationSplit::tail;
+  if (s == "random") return ValidationSplit::random;
+  throw ConfigError("model.train.validation_split", "must be `tail` or `random`, got `" + s + "`");
+}
+
 void TrainConfig::validate() const {
   const std::string p = "model.train.";
   if (kind == ModelKind::msmass) msmass.validate();
@@ -70,6 +79,7 @@ void TrainConfig::validate() const {
   if (threads < 1) throw ConfigError(p + "threads", "must be >= 1");
   if (top_k < 0) throw ConfigError(p + "top_k", "must be >= 0");
   if (min_template_sessions < 0) throw ConfigError(p + "min_template_sessions", "must be >= 0");
+  if (min_transition_sessions < 1) throw ConfigError(p + "min_transition_sessions", "must be >= 1");
 }
 
 void DetectConfig::validate() const {
@@ -77,7 +87,9 @@ void DetectConfig::validate() const {
   if (top_k < 0) throw ConfigError(p + "top_k", "must be >= 0 (0 = the bundle's default)");
   if (threads < 1) throw ConfigError(p + "threads", "must be >= 1");
   if (batch_windows < 1) throw ConfigError(p + "batch_windows", "must be >= 1");
-  if (stride < 0) throw ConfigError(p + "stride", "must be >= 0");
+  if (stride < 0) throw ConfigError(p + "stride", "must be >= 0 (0 = the bundle's)");
+  if (!rule.empty()) parse_decision_rule(rule, p + "rule");
+  if (!unknown_score.empty()) parse_unknown_weight(unknown_score, p + "unknown_score");
   if (device != "cpu" && device.rfind("cuda", 0) != 0)
     throw ConfigError(p + "device", "must be `cpu` or `cuda:N`, got `" + device + "`");
 }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <unordered_set>
 
 #include "logguard/core/error.hpp"
 #include "logguard/models/scorer.hpp"
@@ -12,8 +13,9 @@ namespace logguard::models {
 using namespace detail;
 
 namespace {
-constexpr double kUnknownScore = 50.0;  // -ln p for an unknown template (p ~ 2e-22)
-}
+// Scorer-internal token of an abnormal event (never a model token; enters the model as kUnk).
+constexpr std::int64_t kAbn = -1;
+}  // namespace
 
 std::unordered_map<std::uint32_t, std::uint32_t> map_templates(const std::vector<core::TemplateEntry>& bundle,
                                                                const std::vector<core::TemplateEntry>& input) {
@@ -46,60 +48,127 @@ std::unordered_map<std::uint32_t, std::uint32_t> map_templates(const std::vector
 struct Scorer::Impl {
   BundleManifest manifest;
   DetectConfig config;
+  Detection detection;
   torch::Device device{torch::kCPU};
   MsmassNet msmass{nullptr};
   DeepLogNet deeplog{nullptr};
   std::unordered_map<std::uint32_t, std::int64_t> tokens;
   std::vector<std::uint32_t> token_to_id;
+  std::unordered_set<std::uint64_t> transitions;  // known (predecessor token, token) pairs
   int K = 5, W = 0, L = 0, stride = 1, history = 0;
   std::vector<int> spans;
 
+  // Model input token of a bundle id; abnormal events enter the model as unknown.
   std::int64_t token(std::uint32_t id) const {
+    if (id == kAbnormalTemplate) return kAbn;
     auto it = tokens.find(id);
     return it == tokens.end() ? kUnk : it->second;
   }
+  static std::int64_t input_token(std::int64_t t) { return t == kAbn ? kUnk : t; }
 
-  // One row to judge: predictions for `n` targets. Fills verdicts.
-  void judge(const torch::Tensor& logits_in, const std::vector<std::int64_t>& observed, const std::vector<int>& rel_pos,
-             const std::vector<std::size_t>& window_of_row, std::vector<WindowVerdict>& out) const {
+  // Scores the rows (one observed event each) of a forward pass into per-window statistics
+  // and verdicts. `observed` holds tokens (kAbn for abnormal events), `rel_pos` the
+  // window-relative position, `window_of_row` the window index.
+  static std::uint64_t pair_key(std::int64_t a, std::int64_t b) {
+    return (static_cast<std::uint64_t>(a) << 32) | static_cast<std::uint64_t>(b);
+  }
+  // A known event after a known predecessor in a pair training never showed.
+  bool novel(std::int64_t prev, std::int64_t tok) const {
+    if (prev < kBos || prev == kEos || tok < kEos) return false;  // none, pad, mask, unknown, abnormal
+    return !transitions.count(pair_key(prev, tok));
+  }
+
+  // `prev` holds each row's predecessor token (kPad: none).
+  void judge(const torch::Tensor& logits_in, const std::vector<std::int64_t>& observed, const std::vector<std::int64_t>& prev,
+             const std::vector<int>& rel_pos, const std::vector<std::size_t>& window_of_row,
+             std::vector<WindowVerdict>& out) const {
     auto logits = logits_in.to(torch::kCPU).to(torch::kFloat);
-    logits.slice(1, 0, kEos).fill_(-INFINITY);
+    logits.slice(1, 0, kEos).fill_(-INFINITY);  // candidates: the end token and the templates
     auto probs = torch::softmax(logits, 1);
+    auto obs = torch::tensor(observed, torch::kLong).clamp(0, logits.size(1) - 1).unsqueeze(1);
+    auto pobs = probs.gather(1, obs);                                   // [N,1]
+    auto above = probs.gt(pobs);                                        // candidates ranked before
+    auto rank = above.sum(1);                                           // 0-based rank
+    auto p_above = torch::where(above, probs, torch::full_like(probs, 2.0f)).amin(1);  // nearest above
     auto [val, idx] = probs.topk(K, 1);
-    auto obs = torch::tensor(observed, torch::kLong).clamp_min(0).unsqueeze(1);
-    auto pobs = probs.gather(1, obs).squeeze(1);
     auto v = val.accessor<float, 2>();
     auto ix = idx.accessor<std::int64_t, 2>();
-    auto po = pobs.accessor<float, 1>();
+    auto po = pobs.squeeze(1).contiguous();
+    auto pa = po.accessor<float, 1>();
+    auto rk = rank.accessor<std::int64_t, 1>();
+    auto ab = p_above.accessor<float, 1>();
+    // Per window: the row deciding its evidence, by kind.
+    std::vector<long> worst(out.size(), -1), first_unknown(out.size(), -1), first_abnormal(out.size(), -1),
+        first_novel(out.size(), -1);
     for (std::size_t r = 0; r < observed.size(); ++r) {
       const auto tok = observed[r];
       if (tok == kPad || tok == kBos) continue;
-      auto& w = out[window_of_row[r]];
-      const bool unknown = tok == kUnk;
-      bool flagged;
-      double score;
-      if (unknown) {
-        if (!config.unknown_is_anomalous) continue;
-        flagged = true;
-        score = kUnknownScore;
-      } else {
-        flagged = true;
-        for (int k = 0; k < K; ++k)
-          if (ix[static_cast<long>(r)][k] == tok) flagged = false;
-        score = -std::log(std::max(1e-30, static_cast<double>(po[static_cast<long>(r)])));
+      auto& st = out[window_of_row[r]].stats;
+      const int pos = rel_pos[r];
+      const auto w = window_of_row[r];
+      if (tok == kAbn) {
+        if (st.abnormal++ == 0 || pos < st.first_abnormal) {
+          st.first_abnormal = pos;
+          first_abnormal[w] = static_cast<long>(r);
+        }
+        continue;
       }
-      w.score = std::max(w.score, score);
-      if (!flagged) continue;
-      w.anomalous = true;
-      const auto pos = static_cast<std::size_t>(rel_pos[r]);
-      if (w.evidence && w.evidence->position <= pos) continue;
+      if (tok == kUnk) {
+        if (st.unknown++ == 0 || pos < st.first_unknown) {
+          st.first_unknown = pos;
+          first_unknown[w] = static_cast<long>(r);
+        }
+        continue;
+      }
+      if (novel(prev[r], tok) && (st.novel++ == 0 || pos < st.first_novel)) {
+        st.first_novel = pos;
+        first_novel[w] = static_cast<long>(r);
+      }
+      // Fractional rank: the rank, plus how far below the next more likely candidate it is
+      // (ln ratio squashed into [0, 1)); outside the top-K exactly when >= K.
+      const auto rr = static_cast<long>(r);
+      float x = 0;
+      if (rk[rr] > 0) {
+        const double lr = std::log(std::max(1.0, static_cast<double>(ab[rr]) / std::max(1e-38, static_cast<double>(pa[rr]))));
+        x = static_cast<float>(static_cast<double>(rk[rr]) + lr / (1.0 + lr));
+      }
+      if (x > st.max_rank || st.max_rank_position < 0) {
+        st.max_rank = x;
+        st.max_rank_position = pos;
+        worst[w] = rr;
+      }
+    }
+    for (std::size_t w = 0; w < out.size(); ++w) {
+      auto& verdict = out[w];
+      const auto& st = verdict.stats;
+      verdict.score = detection.score(st);
+      verdict.anomalous = detection.anomalous(st);
+      if (!verdict.anomalous) continue;
+      // Evidence: the abnormal event, else the channel that decided the score.
+      long row = worst[w];
+      if (st.abnormal > 0) {
+        row = first_abnormal[w];
+      } else if (detection.rule == DecisionRule::any_miss) {
+        if (st.unknown > 0) row = first_unknown[w];
+      } else {
+        const double r = detection.scale.rank_score(st.max_rank);
+        const double u = detection.scale.unknown_score(st.unknown), n = detection.scale.novel_score(st.novel);
+        if (st.unknown > 0 && u >= r && u >= n) row = first_unknown[w];
+        else if (st.novel > 0 && n >= r) row = first_novel[w];
+      }
+      if (row < 0) continue;
       Evidence e;
-      e.position = pos;
-      e.unknown = unknown;
-      e.observed = unknown ? 0 : token_to_id[static_cast<std::size_t>(tok)];
+      e.position = static_cast<std::size_t>(rel_pos[static_cast<std::size_t>(row)]);
+      const auto tok = observed[static_cast<std::size_t>(row)];
+      e.abnormal = tok == kAbn;
+      e.unknown = tok == kUnk;
+      e.observed = e.abnormal ? kAbnormalTemplate : e.unknown ? 0 : token_to_id[static_cast<std::size_t>(tok)];
+      e.rank = (e.abnormal || e.unknown) ? 0.0 : static_cast<double>(st.max_rank);
+      e.unknown_events = st.unknown;
+      e.novel_events = st.novel;
       for (int k = 0; k < K; ++k)
-        e.top_k.push_back({token_to_id[static_cast<std::size_t>(ix[static_cast<long>(r)][k])], v[static_cast<long>(r)][k]});
-      w.evidence = std::move(e);
+        e.top_k.push_back({token_to_id[static_cast<std::size_t>(ix[row][k])], v[row][k]});
+      verdict.evidence = std::move(e);
     }
   }
 
@@ -107,7 +176,7 @@ struct Scorer::Impl {
     std::vector<WindowVerdict> out(windows.size());
     if (windows.empty()) return out;
     c10::InferenceMode guard;
-    std::vector<std::int64_t> observed;
+    std::vector<std::int64_t> observed, prev;
     std::vector<int> rel;
     std::vector<std::size_t> row_window;
     if (msmass) {
@@ -127,19 +196,20 @@ struct Scorer::Impl {
           const int s = spans[static_cast<std::size_t>(m)];
           for (int j = 0; j < W; ++j) {
             const auto t = w[static_cast<std::size_t>(j)];
-            e[r][j] = (j >= s && j < s + L && t != kPad) ? kMask : t;
+            e[r][j] = (j >= s && j < s + L && t != kPad) ? kMask : input_token(t);
           }
           for (int l = 0; l < L; ++l) {
-            d[r][l] = l == 0 ? kMask : w[static_cast<std::size_t>(s + l - 1)];
+            d[r][l] = l == 0 ? kMask : input_token(w[static_cast<std::size_t>(s + l - 1)]);
             p[r][l] = s + l;
             observed.push_back(w[static_cast<std::size_t>(s + l)]);
+            prev.push_back(s + l > 0 ? w[static_cast<std::size_t>(s + l - 1)] : kPad);
             rel.push_back(static_cast<int>(off) + s + l);
             row_window.push_back(static_cast<std::size_t>(n));
           }
         }
       }
       auto logits = msmass.ptr()->forward(enc.to(device), dec.to(device), pos.to(device));
-      judge(logits.reshape({-1, logits.size(-1)}), observed, rel, row_window, out);
+      judge(logits.reshape({-1, logits.size(-1)}), observed, prev, rel, row_window, out);
     } else {
       const auto N = static_cast<long>(windows.size());
       auto hist = torch::full({N, history}, kPad, torch::kLong);
@@ -148,19 +218,69 @@ struct Scorer::Impl {
         const auto& win = windows[static_cast<std::size_t>(n)];
         if (win.empty()) {
           observed.push_back(kPad);
+          prev.push_back(kPad);
         } else {
           const std::size_t last = win.size() - 1;
           for (int k = 0; k < history && static_cast<std::size_t>(k) < last; ++k)
-            a[n][history - 1 - k] = token(win[last - 1 - static_cast<std::size_t>(k)]);
+            a[n][history - 1 - k] = input_token(token(win[last - 1 - static_cast<std::size_t>(k)]));
           observed.push_back(token(win[last]));
+          prev.push_back(last > 0 ? token(win[last - 1]) : kPad);
         }
         rel.push_back(win.empty() ? 0 : static_cast<int>(win.size() - 1));
         row_window.push_back(static_cast<std::size_t>(n));
       }
       auto logits = deeplog.ptr()->forward(hist.to(device));
-      judge(logits, observed, rel, row_window, out);
+      judge(logits, observed, prev, rel, row_window, out);
     }
     return out;
+  }
+
+  // Model windows of each session as score_sessions cuts them: (session, offset, end).
+  struct Ref {
+    std::size_t session, offset, end;
+  };
+  void cut(std::span<const core::Session> sessions, std::vector<std::vector<std::uint32_t>>& seqs,
+           std::vector<Ref>& refs) const {
+    const bool wrap = manifest.session_boundaries;
+    // Sequences as scored: with boundaries on, [start] + events + [end]; position p of the
+    // wrapped sequence is event p-1 of the session (p = length + 1 is the end).
+    seqs.assign(sessions.size(), {});
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+      const auto& ev = sessions[i].events;
+      if (ev.empty()) continue;
+      auto& q = seqs[i];
+      q.reserve(ev.size() + 2);
+      if (wrap) q.push_back(kStartOfSession);
+      q.insert(q.end(), ev.begin(), ev.end());
+      if (wrap) q.push_back(kEndOfSession);
+      const auto n = q.size();
+      if (msmass) {
+        for (auto st : window_starts(n, W, stride)) refs.push_back({i, st, std::min(n, st + static_cast<std::size_t>(W))});
+      } else {
+        const auto h = static_cast<std::size_t>(history);
+        for (std::size_t p = wrap ? 1 : 0; p < n; ++p) refs.push_back({i, p > h ? p - h : 0, p + 1});
+      }
+    }
+  }
+
+  // Scores every model window of the sessions in batches; calls f(ref, verdict) in order.
+  template <typename F>
+  void for_each_window(std::span<const core::Session> sessions, F&& f) const {
+    std::vector<std::vector<std::uint32_t>> seqs;
+    std::vector<Ref> refs;
+    cut(sessions, seqs, refs);
+    const auto bs = static_cast<std::size_t>(config.batch_windows);
+    std::vector<std::vector<std::uint32_t>> wins;
+    for (std::size_t b = 0; b < refs.size(); b += bs) {
+      const auto e = std::min(refs.size(), b + bs);
+      wins.clear();
+      for (auto r = b; r < e; ++r) {
+        const auto& q = seqs[refs[r].session];
+        wins.emplace_back(q.begin() + static_cast<long>(refs[r].offset), q.begin() + static_cast<long>(refs[r].end));
+      }
+      auto verdicts = score(wins);
+      for (auto r = b; r < e; ++r) f(refs[r], verdicts[r - b]);
+    }
   }
 };
 
@@ -193,8 +313,35 @@ Scorer Scorer::load(const std::string& bundle_dir, const DetectConfig& config) {
   impl->token_to_id.assign(static_cast<std::size_t>(V), 0);
   for (std::size_t i = 0; i < m.templates.size(); ++i) impl->token_to_id[kFirstTemplate + i] = m.templates[i].id;
   impl->token_to_id[kEos] = kEndOfSession;
+  for (const auto& [a, b] : m.transitions) {
+    const auto ta = impl->tokens.find(a), tb = impl->tokens.find(b);
+    if (ta != impl->tokens.end() && tb != impl->tokens.end()) impl->transitions.insert(Impl::pair_key(ta->second, tb->second));
+  }
   impl->token_to_id[kBos] = kStartOfSession;
-  impl->K = std::min<int>(config.top_k > 0 ? config.top_k : m.top_k, static_cast<int>(m.templates.size()));
+  // Detection settings: the bundle's (a bundle without a "detection" section: the any-miss
+  // rule with the bundle's K), then what the config sets explicitly.
+  auto& d = impl->detection;
+  if (m.detection) {
+    d = *m.detection;
+  } else {
+    d.rule = DecisionRule::any_miss;
+    d.top_k = m.top_k;
+    d.stride = 0;
+    d.threshold_method = "uncalibrated";
+  }
+  if (config.top_k > 0) d.top_k = config.top_k;
+  if (config.stride > 0) d.stride = config.stride;
+  if (!config.rule.empty()) d.rule = parse_decision_rule(config.rule, "model.detect.rule");
+  if (config.threshold >= 0) {
+    d.threshold = config.threshold;
+    d.threshold_method = "config";
+  }
+  if (!config.unknown_score.empty()) d.scale.unknown_weight = parse_unknown_weight(config.unknown_score, "model.detect.unknown_score");
+  if (d.rule == DecisionRule::threshold && !d.calibrated && config.threshold < 0)
+    throw core::ConfigError("model.detect.rule", "`threshold` needs a calibrated bundle (format 3) or model.detect.threshold; "
+                                                 "this bundle has no score scale: retrain it, or use `any_miss`");
+  impl->K = std::min<int>(d.top_k, static_cast<int>(m.templates.size()) + 1);
+  d.top_k = impl->K;
   if (m.kind == ModelKind::msmass) {
     impl->msmass = MsmassNet(m.msmass, V);
     load_weights(*impl->msmass, wpath);
@@ -203,7 +350,8 @@ Scorer Scorer::load(const std::string& bundle_dir, const DetectConfig& config) {
     impl->W = m.msmass.window;
     impl->L = m.msmass.span_length();
     impl->spans = detection_span_starts(impl->W, impl->L);
-    impl->stride = config.stride > 0 ? config.stride : std::max(1, impl->W / 2);
+    impl->stride = d.stride > 0 ? d.stride : std::max(1, impl->W / 2);
+    d.stride = impl->stride;
   } else {
     impl->deeplog = DeepLogNet(m.deeplog, V);
     load_weights(*impl->deeplog, wpath);
@@ -215,6 +363,7 @@ Scorer Scorer::load(const std::string& bundle_dir, const DetectConfig& config) {
 }
 
 const BundleManifest& Scorer::manifest() const noexcept { return impl_->manifest; }
+const Detection& Scorer::detection() const noexcept { return impl_->detection; }
 int Scorer::top_k() const noexcept { return impl_->K; }
 int Scorer::window_length() const noexcept { return impl_->msmass ? impl_->W : impl_->history + 1; }
 
@@ -224,54 +373,27 @@ std::vector<WindowVerdict> Scorer::score_windows(std::span<const std::vector<std
 
 std::vector<SessionVerdict> Scorer::score_sessions(std::span<const core::Session> sessions) const {
   std::vector<SessionVerdict> out(sessions.size());
+  for (std::size_t i = 0; i < sessions.size(); ++i) out[i].session = sessions[i].id;
   const bool wrap = impl_->manifest.session_boundaries;
-  // Sequences as scored: with boundaries on, [start] + events + [end]; position p of the
-  // wrapped sequence is event p-1 of the session (p = length + 1 is the end).
-  std::vector<std::vector<std::uint32_t>> seqs(sessions.size());
-  struct Ref {
-    std::size_t session, offset, end;
-  };
-  std::vector<Ref> refs;
-  for (std::size_t i = 0; i < sessions.size(); ++i) {
-    out[i].session = sessions[i].id;
-    const auto& ev = sessions[i].events;
-    if (ev.empty()) continue;
-    auto& q = seqs[i];
-    q.reserve(ev.size() + 2);
-    if (wrap) q.push_back(kStartOfSession);
-    q.insert(q.end(), ev.begin(), ev.end());
-    if (wrap) q.push_back(kEndOfSession);
-    const auto n = q.size();
-    if (impl_->msmass) {
-      for (auto st : window_starts(n, impl_->W, impl_->stride))
-        refs.push_back({i, st, std::min(n, st + static_cast<std::size_t>(impl_->W))});
-    } else {
-      const auto h = static_cast<std::size_t>(impl_->history);
-      for (std::size_t p = wrap ? 1 : 0; p < n; ++p) refs.push_back({i, p > h ? p - h : 0, p + 1});
+  std::vector<double> evidence_score(sessions.size(), -1);
+  impl_->for_each_window(sessions, [&](const Impl::Ref& ref, WindowVerdict& v) {
+    auto& s = out[ref.session];
+    ++s.windows;
+    s.score = std::max(s.score, v.score);
+    if (!v.anomalous) return;
+    s.anomalous = true;
+    if (v.evidence && v.score > evidence_score[ref.session]) {
+      evidence_score[ref.session] = v.score;
+      s.evidence = std::move(v.evidence);
+      s.evidence->position += ref.offset - (wrap ? 1 : 0);
     }
-  }
-  const auto bs = static_cast<std::size_t>(impl_->config.batch_windows);
-  std::vector<std::vector<std::uint32_t>> wins;
-  for (std::size_t b = 0; b < refs.size(); b += bs) {
-    const auto e = std::min(refs.size(), b + bs);
-    wins.clear();
-    for (auto r = b; r < e; ++r) {
-      const auto& q = seqs[refs[r].session];
-      wins.emplace_back(q.begin() + static_cast<long>(refs[r].offset), q.begin() + static_cast<long>(refs[r].end));
-    }
-    const auto verdicts = impl_->score(wins);
-    for (auto r = b; r < e; ++r) {
-      auto& s = out[refs[r].session];
-      const auto& v = verdicts[r - b];
-      ++s.windows;
-      s.score = std::max(s.score, v.score);
-      if (v.anomalous && !s.anomalous) {
-        s.anomalous = true;
-        s.evidence = v.evidence;
-        if (s.evidence) s.evidence->position += refs[r].offset - (wrap ? 1 : 0);
-      }
-    }
-  }
+  });
+  return out;
+}
+
+std::vector<std::vector<WindowStats>> Scorer::session_window_stats(std::span<const core::Session> sessions) const {
+  std::vector<std::vector<WindowStats>> out(sessions.size());
+  impl_->for_each_window(sessions, [&](const Impl::Ref& ref, WindowVerdict& v) { out[ref.session].push_back(v.stats); });
   return out;
 }
 

@@ -52,7 +52,8 @@ TemplateMapper TemplateMapper::load(const std::string& bundle_dir) {
     if (m.encoder->normal_ids.empty() ||
         std::find(m.encoder->normal_ids.begin(), m.encoder->normal_ids.end(), t.id) != m.encoder->normal_ids.end())
       normal.push_back(t);
-  return TemplateMapper(std::move(enc), std::move(normal), m.encoder->abnormal_templates,
+  return TemplateMapper(std::move(enc), std::move(normal),
+                        m.abnormal_templates.empty() ? m.encoder->abnormal_templates : m.abnormal_templates,
                         static_cast<float>(m.encoder->threshold));
 }
 

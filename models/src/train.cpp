@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <map>
 #include <numeric>
 #include <set>
 #include <unordered_map>
@@ -39,17 +40,25 @@ std::string fmt_duration(double s) {
   return buf;
 }
 
+// Tokens of every session; an id outside `templates` is an error, or kUnk where `lenient`
+// (held-out sessions may hold templates the training part never showed).
 std::vector<std::vector<std::int64_t>> to_tokens(const std::vector<core::Session>& sessions,
-                                                 const std::vector<core::TemplateEntry>& templates, bool boundaries) {
+                                                 const std::vector<core::TemplateEntry>& templates, bool boundaries,
+                                                 const std::vector<bool>& lenient) {
   const auto map = token_map(templates);
   std::vector<std::vector<std::int64_t>> out;
   out.reserve(sessions.size());
-  for (const auto& s : sessions) {
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    const auto& s = sessions[i];
     Tokens t;
     t.reserve(s.events.size() + 2);
     if (boundaries && !s.events.empty()) t.push_back(kBos);
     for (auto id : s.events) {
       auto it = map.find(id);
+      if (it == map.end() && lenient[i]) {
+        t.push_back(kUnk);
+        continue;
+      }
       if (it == map.end())
         throw core::LoadError("training session `" + s.id + "`: event id " + std::to_string(id) +
                               " is not in the template table");
@@ -87,6 +96,23 @@ std::pair<std::int64_t, std::int64_t> topk_hits(const Batch& b, int K) {
 
 }  // namespace
 
+std::vector<std::size_t> heldout_split(const TrainConfig& config, const std::vector<core::Session>& sessions) {
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < sessions.size(); ++i)
+    if (!sessions[i].events.empty()) order.push_back(i);
+  if (order.size() < 2) throw core::ConfigError("sequences", "need at least 2 non-empty training sessions");
+  if (config.validation_split == ValidationSplit::random) {
+    std::mt19937_64 rng(config.seed ^ 0x5eedull);
+    std::shuffle(order.begin(), order.end(), rng);
+  }
+  const auto n_hold = std::clamp<std::size_t>(static_cast<std::size_t>(std::lround(static_cast<double>(order.size()) *
+                                                                                   config.validation_fraction)),
+                                              1, order.size() - 1);
+  std::vector<std::size_t> held(order.end() - static_cast<long>(n_hold), order.end());
+  std::sort(held.begin(), held.end());
+  return held;
+}
+
 std::string format_progress(const EpochReport& r, int top_k) {
   char buf[256];
   std::snprintf(buf, sizeof buf, "epoch %d/%d loss %.4f val_loss %.4f val_top%d %.4f %.0f windows/s %s eta %s%s",
@@ -98,7 +124,7 @@ std::string format_progress(const EpochReport& r, int top_k) {
 TrainResult train(const TrainConfig& config, const std::vector<core::Session>& sessions,
                   const std::vector<core::TemplateEntry>& templates, const std::string& bundle_dir,
                   const std::optional<RawInputSettings>& raw_input,
-                  const std::function<void(const EpochReport&)>& on_epoch) {
+                  const std::function<void(const EpochReport&)>& on_epoch, const std::vector<int>& labels) {
   config.validate();
   if (templates.empty()) throw core::ConfigError("templates", "the template table is empty");
   std::size_t non_empty = 0;
@@ -110,35 +136,62 @@ TrainResult train(const TrainConfig& config, const std::vector<core::Session>& s
   torch::manual_seed(config.seed);
   std::mt19937_64 rng(config.seed);
 
-  // Templates seen in fewer than min_template_sessions training sessions are "rare": they stay
-  // in the vocabulary (so the model is the same with or without the setting) and are recorded
-  // in the bundle, whose scorer treats them as unknown templates.
-  std::vector<std::uint32_t> rare;
-  if (config.min_template_sessions > 0) {
-    std::unordered_map<std::uint32_t, int> seen_in;
-    for (const auto& s : sessions) {
-      std::unordered_set<std::uint32_t> ids(s.events.begin(), s.events.end());
-      for (auto id : ids) ++seen_in[id];
-    }
-    for (const auto& t : templates)
-      if (seen_in[t.id] < config.min_template_sessions) rare.push_back(t.id);
+  if (!labels.empty() && labels.size() != sessions.size())
+    throw core::ConfigError("labels", "one label per session needed, got " + std::to_string(labels.size()) + " for " +
+                                          std::to_string(sessions.size()) + " sessions");
+  auto is_normal = [&](std::size_t i) { return labels.empty() || labels[i] == 0; };
+  {
+    const std::set<std::uint32_t> known_ids = [&] {
+      std::set<std::uint32_t> k;
+      for (const auto& t : templates) k.insert(t.id);
+      return k;
+    }();
+    for (const auto& s : sessions)
+      for (auto id : s.events)
+        if (!known_ids.count(id))
+          throw core::LoadError("training session `" + s.id + "`: event id " + std::to_string(id) +
+                                " is not in the template table");
   }
-  const auto& vocab = templates;
+
+  // Held-out split by session: the last validation_fraction of the non-empty sessions in input
+  // order (tail; time order) or a seeded random sample. Labelled anomalous sessions of the
+  // held-out part calibrate the threshold; those before it are dropped.
+  const auto held = heldout_split(config, sessions);
+  std::vector<bool> is_held(sessions.size(), false);
+  for (auto i : held) is_held[i] = true;
+  std::vector<std::size_t> train_idx;
+  for (std::size_t i = 0; i < sessions.size(); ++i)
+    if (!is_held[i] && !sessions[i].events.empty() && is_normal(i)) train_idx.push_back(i);
+  std::vector<std::size_t> val_idx;  // normal held-out sessions: validation loss, early stopping
+  for (auto i : held)
+    if (is_normal(i)) val_idx.push_back(i);
+  if (train_idx.empty()) throw core::ConfigError("sequences", "no normal training session before the held-out part");
+  if (val_idx.empty()) throw core::ConfigError("model.train.validation_fraction", "no normal session in the held-out part");
+
+  // Vocabulary: the templates the training sessions hold (table order). Templates seen in
+  // fewer than min_template_sessions of them are "rare": they keep their token (the model is
+  // the same with or without the setting) and are recorded in the bundle, whose scorer treats
+  // them as unknown templates.
+  std::unordered_map<std::uint32_t, int> seen_in;
+  for (auto i : train_idx) {
+    std::unordered_set<std::uint32_t> ids(sessions[i].events.begin(), sessions[i].events.end());
+    for (auto id : ids) ++seen_in[id];
+  }
+  std::vector<core::TemplateEntry> vocab;
+  std::vector<std::uint32_t> rare;
+  for (const auto& t : templates) {
+    const auto it = seen_in.find(t.id);
+    if (it == seen_in.end()) continue;
+    vocab.push_back(t);
+    if (it->second < config.min_template_sessions) rare.push_back(t.id);
+  }
   const int V = static_cast<int>(kFirstTemplate + vocab.size());
   const int K = std::min<int>(config.top_k > 0 ? config.top_k : (config.kind == ModelKind::msmass ? 5 : 9),
-                              static_cast<int>(vocab.size()));
+                              static_cast<int>(vocab.size()) + 1);
 
-  // Split by session (seeded): validation_fraction of the non-empty sessions.
-  auto tokens = to_tokens(sessions, vocab, config.session_boundaries);
-  std::vector<std::size_t> order;
-  for (std::size_t i = 0; i < tokens.size(); ++i)
-    if (!tokens[i].empty()) order.push_back(i);
-  std::shuffle(order.begin(), order.end(), rng);
-  const auto n_val = std::clamp<std::size_t>(static_cast<std::size_t>(std::lround(order.size() * config.validation_fraction)),
-                                             1, order.size() - 1);
-  const std::vector<std::size_t> val_idx(order.begin(), order.begin() + static_cast<long>(n_val));
-  std::vector<std::size_t> train_idx(order.begin() + static_cast<long>(n_val), order.end());
-  std::sort(train_idx.begin(), train_idx.end());
+  std::vector<bool> lenient(sessions.size(), true);
+  for (auto i : train_idx) lenient[i] = false;
+  auto tokens = to_tokens(sessions, vocab, config.session_boundaries, lenient);
 
   std::shared_ptr<torch::nn::Module> module;
   std::function<Batch(const std::vector<std::size_t>&, bool)> make_train_batch;  // (example ids, training)
@@ -196,7 +249,7 @@ TrainResult train(const TrainConfig& config, const std::vector<core::Session>& s
           d[b][l] = l == 0 ? kMask : w[static_cast<std::size_t>(s + l - 1)];
           p[b][l] = s + l;
           const auto t = w[static_cast<std::size_t>(s + l)];
-          g[b][l] = t == kBos ? kPad : t;  // the start token is context, never a target
+          g[b][l] = (t == kBos || t == kUnk) ? kPad : t;  // context only, never a target
         }
       }
       auto logits = net.ptr()->forward(enc, dec, pos);
@@ -248,7 +301,8 @@ TrainResult train(const TrainConfig& config, const std::vector<core::Session>& s
       for (long b = 0; b < B; ++b) {
         const auto& ex = *exs[static_cast<std::size_t>(b)];
         for (int j = 0; j < h; ++j) a[b][j] = ex[static_cast<std::size_t>(j)];
-        g[b] = ex[static_cast<std::size_t>(h)];
+        const auto t = ex[static_cast<std::size_t>(h)];
+        g[b] = t == kUnk ? kPad : t;  // a template the training part never showed: not a target
       }
       return Batch{net.ptr()->forward(hist), tgt};
     };
@@ -299,7 +353,7 @@ TrainResult train(const TrainConfig& config, const std::vector<core::Session>& s
       for (std::size_t b = 0; b < n_val_examples; b += 512) {
         auto batch = make_val_batch(b, std::min(n_val_examples, b + 512));
         const auto n = batch.targets.ne(kPad).sum().item<double>();
-        vloss += cross_entropy(batch) * n;
+        if (n > 0) vloss += cross_entropy(batch) * n;
         vcount += n;
         auto [h, c] = topk_hits(batch, K);
         hits += h;
@@ -350,7 +404,7 @@ TrainResult train(const TrainConfig& config, const std::vector<core::Session>& s
   m.deeplog = config.deeplog;
   m.top_k = K;
   m.session_boundaries = config.session_boundaries;
-  m.templates = templates;
+  m.templates = vocab;
   m.rare_templates = rare;
   m.raw_input = raw_input;
   m.training_digest = training_digest(sessions, templates);
@@ -358,12 +412,30 @@ TrainResult train(const TrainConfig& config, const std::vector<core::Session>& s
   m.training_windows = n_train;
   m.weights_bytes = bytes.size();
   m.weights_digest = digest_hex(bytes.data(), bytes.size());
+  res.validation = held;
+  {
+    // Known transitions: (predecessor, event) pairs of the training sessions (with their start
+    // and end when sessions are wrapped), kept when seen in min_transition_sessions of them.
+    std::map<std::pair<std::uint32_t, std::uint32_t>, int> seen;
+    for (auto i : train_idx) {
+      std::vector<std::uint32_t> q;
+      if (config.session_boundaries) q.push_back(0xFFFFFFFEu);
+      q.insert(q.end(), sessions[i].events.begin(), sessions[i].events.end());
+      if (config.session_boundaries) q.push_back(0xFFFFFFFFu);
+      std::set<std::pair<std::uint32_t, std::uint32_t>> here;
+      for (std::size_t k = 1; k < q.size(); ++k) here.emplace(q[k - 1], q[k]);
+      for (const auto& pr : here) ++seen[pr];
+    }
+    for (const auto& [pr, c] : seen)
+      if (c >= config.min_transition_sessions) m.transitions.push_back(pr);
+  }
   res.epochs_run = epochs_run;
   res.best_epoch = best_epoch;
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   m.metrics = {{"val_loss", best_loss},
                {"val_topk_accuracy", best_acc},
                {"val_sessions", static_cast<double>(val_idx.size())},
+               {"heldout_sessions", static_cast<double>(held.size())},
                {"val_targets", static_cast<double>(n_val_examples)},
                {"best_epoch", best_epoch},
                {"epochs_run", epochs_run},

@@ -22,6 +22,7 @@ struct Session {
   std::string id;
   std::vector<std::uint32_t> events;  // template (event) ids, ids start at 1
   int label = -1;                     // -1 unknown, 0 normal, 1 anomalous (labelled format only)
+  std::vector<std::uint8_t> event_labels;  // raw logs with a label field: per event 0 normal, 1 abnormal
 };
 
 struct TemplateEntry {

@@ -17,7 +17,9 @@
 #include "logguard/daemon/metrics.hpp"
 #include "logguard/daemon/pipeline.hpp"
 #include "logguard/daemon/registry.hpp"
+#include "logguard/core/event_time.hpp"
 #include "logguard/models/config.hpp"
+#include "logguard/models/detection.hpp"
 #include "logguard/models/encoder.hpp"
 
 namespace logguard::daemon {
@@ -35,6 +37,10 @@ struct ModelSection {
                                // sessions (BGL) into windows of that many lines instead
   std::string abnormal_sequences;  // model.data.abnormal_sequences: labelled anomalous sessions;
                                    // templates seen only there are the encoder's negatives
+  std::string labels;          // model.data.labels: CSV `session,label` of the training sessions
+  core::EntityWindows entity;  // model.data.entity: sessions per header field value and time window
+  core::LabelSettings label;   // model.data.label: the log's own labels in a header field
+  models::CalibrationConfig calibration;  // model.calibration: false-alarm budget, unknown weight
   std::optional<models::EncoderConfig> encoder;  // model.encoder: present = train the template encoder
   std::string bundle;          // model.bundle: bundle directory logguardd scores with
   std::size_t verdict_cache = 100000;  // model.verdict_cache: cached model-window verdicts (0 = off)

@@ -10,13 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "logguard/core/event_time.hpp"
 #include "logguard/core/parser_config.hpp"
 #include "logguard/core/sequences.hpp"
 #include "logguard/models/config.hpp"
+#include "logguard/models/detection.hpp"
 
 namespace logguard::models {
 
-inline constexpr int kBundleFormatVersion = 2;     // written; 1 (no encoder) is still read
+inline constexpr int kBundleFormatVersion = 3;     // written; 1 (no encoder) and 2 (no detection) are still read
 inline constexpr int kOldestBundleFormatVersion = 1;
 inline constexpr const char* kManifestFile = "manifest.json";
 inline constexpr const char* kWeightsFile = "weights.pt";
@@ -26,6 +28,8 @@ struct RawInputSettings {
   core::ParserConfig parser;
   std::string session_key;   // RE2 pattern whose first match (or group 1) keys a session
   int count_window_lines = 0;  // > 0: no session key; consecutive lines form count windows
+  core::EntityWindows entity;  // enabled: sessions per entity and time window (no key, no count)
+  core::LabelSettings label;   // the log's own labels (training; `detect` reports them)
 };
 
 /// A file of the bundle checked on load.
@@ -55,6 +59,8 @@ struct BundleManifest {
   int top_k = 5;
   bool session_boundaries = true;               // sessions wrapped in start/end tokens
   std::vector<core::TemplateEntry> templates;   // vocabulary: token = 3 + index
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> transitions;  // format 3: known (predecessor, event)
+                                                // pairs of bundle ids (start/end pseudo ids included)
   std::vector<std::uint32_t> rare_templates;    // in fewer than model.train.min_template_sessions
                                                 // training sessions: scored as unknown
   std::optional<RawInputSettings> raw_input;
@@ -66,6 +72,12 @@ struct BundleManifest {
   std::string weights_digest;                   // xxh64 hex of weights.pt
   std::string created_by = "logguard";
   std::optional<EncoderManifest> encoder;       // format_version >= 2, when trained with model.encoder
+  std::string template_source = "table";       // "parser": the bundle's parser wrote the template
+                                                // texts (trained on raw lines); "table": a template
+                                                // table given with sequence files (matched as patterns)
+  std::vector<std::string> abnormal_templates;  // format 3: texts of templates labelled abnormal in
+                                                // training (seen on abnormal lines/sessions only)
+  std::optional<Detection> detection;           // format 3: score scale, threshold, K, stride
 };
 
 std::string manifest_to_json(const BundleManifest& m);
@@ -78,6 +90,13 @@ BundleManifest read_manifest(const std::string& bundle_dir);
 /// (config.json, vocab.txt, model.safetensors, as TemplateEncoder::save writes them) into
 /// BUNDLE_DIR/encoder/, records their sizes and digests and rewrites manifest.json atomically.
 void attach_encoder(const std::string& bundle_dir, const std::string& encoder_files_dir, EncoderManifest encoder);
+
+/// Rewrites BUNDLE_DIR/manifest.json atomically (.tmp + rename) from `m` (weights untouched).
+void write_manifest(const std::string& bundle_dir, const BundleManifest& m);
+
+/// Records the detection settings (calibrate()) in an existing bundle; rewrites manifest.json
+/// atomically.
+void attach_detection(const std::string& bundle_dir, const Detection& detection);
 
 /// xxh64 of a byte range, 16 hex digits.
 std::string digest_hex(const void* data, std::size_t size, std::uint64_t seed = 0);

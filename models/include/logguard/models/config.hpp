@@ -38,6 +38,15 @@ struct DeepLogConfig {
   void validate() const;
 };
 
+/// Which held-out sessions validate training and calibrate the threshold.
+enum class ValidationSplit {
+  tail,    // the last validation_fraction of the sessions in input order (time order: the model
+           // is validated on the future it did not see, as in production)
+  random,  // a seeded random sample of the sessions
+};
+const char* to_string(ValidationSplit v) noexcept;
+ValidationSplit parse_validation_split(const std::string& s);  // ConfigError("model.train.validation_split")
+
 struct TrainConfig {
   ModelKind kind = ModelKind::msmass;
   MsmassConfig msmass;
@@ -47,12 +56,15 @@ struct TrainConfig {
   int batch_size = 64;
   double learning_rate = 1e-3;
   double validation_fraction = 0.1;    // of the (normal) training sessions, held out by session
+  ValidationSplit validation_split = ValidationSplit::tail;
   int train_stride = 1;                // window stride over long sessions (MSMASS)
   bool dedupe_windows = false;         // train on distinct windows only (normal logs repeat a lot)
   bool session_boundaries = true;      // wrap each session in start/end tokens: a session that
                                        // ends (or starts) where normal ones do not is anomalous
   int min_template_sessions = 0;       // templates in fewer training sessions are recorded as
                                        // rare in the bundle and scored as unknown; 0 = off
+  int min_transition_sessions = 1;     // a transition (event after its predecessor, session start
+                                       // and end included) seen in fewer training sessions is novel
   std::uint64_t seed = 42;
   int threads = 1;                     // intra-op threads (at::set_num_threads), set once
   int top_k = 0;                       // default K stored in the bundle; 0 = 5 (msmass) / 9 (deeplog)
@@ -60,12 +72,14 @@ struct TrainConfig {
 };
 
 struct DetectConfig {
-  int top_k = 0;                       // 0 = the bundle's default
-  bool unknown_is_anomalous = true;    // an unknown template is anomalous by itself
+  int top_k = 0;                       // 0 = the bundle's K (evidence; the any_miss rule)
+  std::string rule;                    // "" = the bundle's; "threshold" | "any_miss"
+  double threshold = -1;               // < 0 = the bundle's calibrated threshold
+  std::string unknown_score;           // "" = the bundle's; "auto" | "alarm" | nats
   std::string device = "cpu";          // "cpu" or "cuda:N"
   int threads = 1;                     // intra-op threads, set once per process
   int batch_windows = 256;             // windows per forward pass in score_sessions
-  int stride = 0;                      // MSMASS window stride over long sessions; 0 = W/2
+  int stride = 0;                      // MSMASS window stride over long sessions; 0 = the bundle's
   void validate() const;
 };
 
