@@ -6,7 +6,7 @@
 #    epoch: the encoder does not depend on MSMASS), then per encoder variant
 #    (VARIANTS: "pretrained finetuned labelled") `logguard train --encoder-only` on a copy:
 #      pretrained  all-MiniLM-L6-v2 as published (epochs 0), S chosen on validation variants
-#      finetuned   configs/hdfs/train-encoder.yaml: contrastive fine-tuning, negatives = the other
+#      finetuned   configs/hdfs/train.yaml: contrastive fine-tuning, negatives = the other
 #                  normal templates (no labels)
 #      labelled    the same with --abnormal-sequences (templates seen only in anomalous sessions
 #                  are negatives and indexed as abnormal; NOT held out: those are also the
@@ -16,7 +16,7 @@
 #                  against (and indexes) the other folds' templates only and is scored on the
 #                  held-out fold's templates and their variants; normal variants are scored per
 #                  fold (the summary line sums the folds)
-# ENC_SET="key=value ..." overrides model.encoder keys of configs/hdfs/train-encoder.yaml for
+# ENC_SET="key=value ..." overrides model.encoder keys of configs/hdfs/train.yaml for
 # every variant (experiments, e.g. ENC_SET="tau=0.1 train_layers=0"); TAG names the outputs
 # (outputs TAG-VARIANT.*), so experiments do not overwrite each other. LATENCY=0 skips step 1.
 # 3. mapping under noise with the evaluation flavour of `logguard noise` (other synonyms,
@@ -39,7 +39,7 @@ DATA=$ROOT/../shared/data/sequences/ait-aecid
 TPL=$DATA/templates/HDFS_templates.csv
 NORMAL=$DATA/hdfs_loghub/hdfs_train
 ABNORMAL=$DATA/hdfs_loghub/hdfs_test_abnormal
-CFG=$ROOT/configs/hdfs/train-encoder.yaml
+CFG=$ROOT/configs/hdfs/train.yaml
 mkdir -p "$WORK"
 cd "$ROOT"   # config paths (models-cache/…) are relative to the repository root
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"

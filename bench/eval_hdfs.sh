@@ -1,30 +1,52 @@
 #!/usr/bin/env bash
-# HDFS evaluation: trains MSMASS and DeepLog on the same normal sessions, detects on the same
-# held-out normal + anomalous sessions, and evaluates both (docs/evaluation.md).
+# HDFS evaluation (docs/evaluation.md): MSMASS with the shipped config (template encoder,
+# threshold calibrated on the last 10 % of the training sessions), DeepLog as published and the
+# "new template or new 2-gram" baseline, trained on the same normal sessions and scored on the
+# same test sessions; precision, recall, F1 and the false-alarm rate (FP / normal).
 #   bench/eval_hdfs.sh [BUILD_DIR] [WORK_DIR]
-# Split A (loghub HDFS_v1 blocks, ait-aecid hdfs_loghub): the first 4,466 (80%) normal
-#   sessions of hdfs_train train (10% of them held out for early stopping); test = the other
-#   1,117 normal sessions + all 16,838 anomalous sessions.
-# Split B (LogRobust, labelled): robust_log_train.csv then robust_log_valid.csv in file order
-#   (14,000 sessions); first 80% -> normal ones train; last 20% (all labels) test.
+# Sequence splits (ids 1..29 of ait-aecid templates/HDFS_templates.csv):
+#   A   ait-aecid hdfs_loghub: the first 4,466 (80 %) normal sessions of hdfs_train train; test =
+#       the other 1,117 normal sessions + all 16,838 anomalous sessions
+#   DL  the DeepLog split (wuyifan18 hdfs_train, 4,855 normal sessions); test = the 16,838
+#       anomalous sessions (recall; no normal test sessions in that split)
+#   B   LogRobust labelled sessions (robust_log_train.csv then robust_log_valid.csv): the normal
+#       sessions of the first 80 % train, the last 20 % test. The files are sorted by label, so
+#       this test part is mostly anomalous and "file order" is not time order.
+# Raw lines end to end (parser -> template resolution -> model):
+#   R5K  the README flow: a bundle trained with the shipped config on the full hdfs_train
+#        sequences scores ../shared/data/hdfs/raw-5k/HDFS_5k.log (blocks labelled by its
+#        preprocessed log record; none of its blocks is in hdfs_train)
+#   RA   split A's test sessions rendered as raw lines (bench/render_hdfs.py --each), scored by
+#        split A's bundle
+# Env: SPLITS ("A DL B R5K RA"), MODELS ("msmass deeplog novelty").
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
 WORK=${2:-$ROOT/build/eval-hdfs}
-SPLITS=${SPLITS:-A B}
+SPLITS=${SPLITS:-A DL B R5K RA}
+MODELS=${MODELS:-msmass deeplog novelty}
 LG=$BUILD/bin/logguard
 DATA=$ROOT/../shared/data
 CFG=$ROOT/configs/hdfs/train.yaml
 TPL=$DATA/sequences/ait-aecid/templates/HDFS_templates.csv
+NORMAL=$DATA/sequences/ait-aecid/hdfs_loghub/hdfs_train
+ABNORMAL=$DATA/sequences/ait-aecid/hdfs_loghub/hdfs_test_abnormal
 mkdir -p "$WORK"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+row() { echo "RESULT $1 $2 $3"; }
 
 split_a() {
   local d=$WORK/A; mkdir -p "$d"
-  local N=$DATA/sequences/ait-aecid/hdfs_loghub/hdfs_train A=$DATA/sequences/ait-aecid/hdfs_loghub/hdfs_test_abnormal
-  head -n 4466 "$N" > "$d/train"
-  { tail -n +4467 "$N"; cat "$A"; } > "$d/test"
-  { echo "session,label"; tail -n +4467 "$N" | cut -d, -f1 | sed 's/$/,0/'; cut -d, -f1 "$A" | sed 's/$/,1/'; } > "$d/labels.csv"
+  head -n 4466 "$NORMAL" > "$d/train"
+  { tail -n +4467 "$NORMAL"; cat "$ABNORMAL"; } > "$d/test"
+  { echo "session,label"; tail -n +4467 "$NORMAL" | cut -d, -f1 | sed 's/$/,0/'; cut -d, -f1 "$ABNORMAL" | sed 's/$/,1/'; } > "$d/labels.csv"
+}
+split_dl() {
+  local d=$WORK/DL; mkdir -p "$d"
+  awk '{printf "n%d,%s\n", NR, $0}' "$DATA/hdfs/deeplog/wuyifan18-DeepLog/hdfs_train" > "$d/train"
+  cp "$ABNORMAL" "$d/test"
+  { echo "session,label"; cut -d, -f1 "$ABNORMAL" | sed 's/$/,1/'; } > "$d/labels.csv"
 }
 split_b() {
   local d=$WORK/B; mkdir -p "$d"
@@ -37,15 +59,74 @@ split_b() {
   { echo "session,label"; tail -n +$((cut + 1)) "$d/all" | awk -F, '{print $1","$3}'; } > "$d/labels.csv"
 }
 
-for s in $SPLITS; do
+sequences() {  # SPLIT
+  local s=$1 d=$WORK/$1
   "split_${s,,}"
-  d=$WORK/$s
   echo "== split $s: $(wc -l < "$d/train") training sessions, $(wc -l < "$d/test") test sessions"
-  for m in msmass deeplog; do
-    /usr/bin/time -f "train $m: %e s wall, %M KiB max RSS" \
-      "$LG" train --config "$CFG" --model "$m" --sequences "$d/train" --templates "$TPL" --out "$d/$m.bundle"
-    /usr/bin/time -f "detect $m: %e s wall, %M KiB max RSS" \
-      "$LG" detect --config "$CFG" --model "$d/$m.bundle" --sequences "$d/test" --templates "$TPL" --output "$d/$m.jsonl"
-    echo "split $s $m: $("$LG" evaluate --predictions "$d/$m.jsonl" --labels "$d/labels.csv")"
+  for m in $MODELS; do
+    case $m in
+      msmass)
+        /usr/bin/time -f "train msmass: %e s wall, %M KiB max RSS" \
+          "$LG" train --config "$CFG" --sequences "$d/train" --templates "$TPL" --out "$d/msmass.bundle" 2> "$d/msmass.train.log" ||
+          { tail "$d/msmass.train.log"; exit 1; }
+        grep -E "^(train: best|encoder: (fine|S)|calibration)|wall" "$d/msmass.train.log" | sed 's/^/  /'
+        /usr/bin/time -f "  detect msmass: %e s wall, %M KiB max RSS" \
+          "$LG" detect --model "$d/msmass.bundle" --sequences "$d/test" --templates "$TPL" --output "$d/msmass.jsonl" 2> "$d/msmass.detect.log"
+        tail -2 "$d/msmass.detect.log" | sed 's/^/  /'
+        row "$s" msmass "$("$LG" evaluate --predictions "$d/msmass.jsonl" --labels "$d/labels.csv")" ;;
+      deeplog)  # as published: g = 9, any miss
+        /usr/bin/time -f "train deeplog: %e s wall" \
+          "$LG" train --config "$CFG" --model deeplog --sequences "$d/train" --templates "$TPL" --out "$d/deeplog.bundle" 2> "$d/deeplog.train.log"
+        tail -1 "$d/deeplog.train.log" | sed 's/^/  /'
+        "$LG" detect --model "$d/deeplog.bundle" --rule any_miss --sequences "$d/test" --templates "$TPL" --output "$d/deeplog.jsonl" 2> /dev/null
+        row "$s" deeplog-g9 "$("$LG" evaluate --predictions "$d/deeplog.jsonl" --labels "$d/labels.csv")" ;;
+      novelty)
+        row "$s" novelty "$(python3 "$ROOT/bench/baselines.py" novelty --boundaries --train "$d/train" --test "$d/test" --test-labels "$d/labels.csv")" ;;
+    esac
   done
+}
+
+raw_5k() {  # the README flow on raw lines
+  local d=$WORK/R5K; mkdir -p "$d"
+  python3 - "$DATA/hdfs/raw-5k" "$d/labels.csv" <<'PY'
+import csv, re, sys
+from pathlib import Path
+src = Path(sys.argv[1])
+lines = (src / "HDFS_5k.log").read_text().splitlines()
+rows = list(csv.reader(open(src / "HDFS_5k_preprocessed_logrecord.csv")))
+li = rows[0].index("labels")
+lab = {}
+for line, r in zip(lines, rows[1:]):
+    for b in re.findall(r"blk_-?\d+", line):
+        lab[b] = max(lab.get(b, 0), int(r[li]))
+with open(sys.argv[2], "w") as f:
+    f.write("session,label\n")
+    for b, l in lab.items():
+        f.write(f"{b},{l}\n")
+PY
+  "$LG" train --config "$CFG" --sequences "$NORMAL" --templates "$TPL" --out "$d/msmass.bundle" 2> "$d/train.log" || { tail "$d/train.log"; exit 1; }
+  grep -E "^calibration" "$d/train.log" | sed 's/^/  /'
+  "$LG" detect --model "$d/msmass.bundle" --input "$DATA/hdfs/raw-5k/HDFS_5k.log" --output "$d/msmass.jsonl" 2> "$d/detect.log"
+  sed 's/^/  /' "$d/detect.log"
+  row R5K msmass "$("$LG" evaluate --predictions "$d/msmass.jsonl" --labels "$d/labels.csv")"
+}
+
+raw_a() {  # split A's test sessions as raw lines, split A's bundle
+  local d=$WORK/RA; mkdir -p "$d"
+  [[ -f $WORK/A/msmass.bundle/manifest.json ]] || SPLITS=A MODELS=msmass sequences A
+  tail -n +4467 "$NORMAL" > "$d/normal"
+  python3 "$ROOT/bench/render_hdfs.py" --each --normal "$d/normal" --abnormal "$ABNORMAL" --out "$d/test.log" \
+    --labels "$d/labels.csv" --seed 7
+  /usr/bin/time -f "  detect msmass (raw): %e s wall, %M KiB max RSS" \
+    "$LG" detect --model "$WORK/A/msmass.bundle" --input "$d/test.log" --output "$d/msmass.jsonl" 2> "$d/detect.log"
+  sed 's/^/  /' "$d/detect.log"
+  row RA msmass "$("$LG" evaluate --predictions "$d/msmass.jsonl" --labels "$d/labels.csv")"
+}
+
+for s in $SPLITS; do
+  case $s in
+    R5K) raw_5k ;;
+    RA) raw_a ;;
+    *) sequences "$s" ;;
+  esac
 done

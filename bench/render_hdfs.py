@@ -10,6 +10,10 @@ exemplar are filled in from the template text. Sessions are interleaved like a l
 (a pool of --concurrent open blocks, events picked at random among them), timestamps rise.
 
   bench/render_hdfs.py --lines 2000000 --out /tmp/hdfs-2m.log [--anomalous 0.03] [--labels L.csv]
+
+With --each, every session of --normal and --abnormal (sequence files, default the ait-aecid
+ones) is rendered exactly once and completely (the last open blocks run to their end), for
+evaluations on raw lines: e.g. the test sessions of a split, with their labels.
 """
 import argparse
 import random
@@ -82,7 +86,10 @@ def read_sessions(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--lines", type=int, required=True, help="lines to write")
+    ap.add_argument("--lines", type=int, help="lines to write (not with --each)")
+    ap.add_argument("--each", action="store_true", help="render every session of --normal/--abnormal once, completely")
+    ap.add_argument("--normal", help="normal sessions (sequence file; default hdfs_loghub/hdfs_train)")
+    ap.add_argument("--abnormal", help="anomalous sessions (default hdfs_loghub/hdfs_test_abnormal; 'none' for none)")
     ap.add_argument("--out", required=True, help="output log file")
     ap.add_argument("--labels", help="also write block,label (1 = anomalous) here")
     ap.add_argument("--anomalous", type=float, default=0.03, help="share of anomalous sessions (HDFS_v1: 0.029)")
@@ -91,6 +98,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", default=str(SHARED / "sequences" / "ait-aecid"), help="ait-aecid sequences dir")
     a = ap.parse_args()
+    if (a.lines is None) == (not a.each):
+        ap.error("give --lines N, or --each")
 
     rng = random.Random(a.seed)
     data = Path(a.data)
@@ -100,17 +109,27 @@ def main():
         if not ex[i]:
             level, comp, content = SYNTHETIC.get(i, ("INFO", "dfs.DataNode", "Unknown event for BLK"))
             ex[i] = [("31", level, comp, content.replace("BLK", "blk_0"))]
-    normal = read_sessions(data / "hdfs_loghub" / "hdfs_train")
-    abnormal = read_sessions(data / "hdfs_loghub" / "hdfs_test_abnormal")
+    normal = read_sessions(Path(a.normal) if a.normal else data / "hdfs_loghub" / "hdfs_train")
+    abnormal = [] if a.abnormal == "none" else read_sessions(
+        Path(a.abnormal) if a.abnormal else data / "hdfs_loghub" / "hdfs_test_abnormal")
     print(f"render_hdfs: {len(normal)} normal + {len(abnormal)} anomalous sessions, "
           f"{len(templates)} templates, exemplar lines for {sum(1 for i in ex if i not in SYNTHETIC)}",
           file=sys.stderr)
 
     used_ids = set()
+    queue = None
+    if a.each:  # every session once, in a shuffled order
+        queue = [(0, q) for q in normal] + [(1, q) for q in abnormal]
+        rng.shuffle(queue)
 
     def new_session():
-        bad = rng.random() < a.anomalous
-        seq = rng.choice(abnormal if bad else normal)
+        if queue is not None:
+            if not queue:
+                return None
+            bad, seq = queue.pop()
+        else:
+            bad = rng.random() < a.anomalous
+            seq = rng.choice(abnormal if bad else normal)
         while True:
             blk = "blk_" + str(rng.randint(-(2**63), 2**63 - 1))
             if blk not in used_ids:
@@ -123,11 +142,12 @@ def main():
     labels = open(a.labels, "w") if a.labels else None
     if labels:
         labels.write("session,label\n")
-    pool = [new_session() for _ in range(a.concurrent)]
+    pool = [s for s in (new_session() for _ in range(a.concurrent)) if s is not None]
     t = 8 * 3600 + 30 * 60  # 08:30:00 on 2008-11-09, like HDFS_v1
     with open(a.out, "w") as out:
         buf = []
-        for n in range(a.lines):
+        n = 0
+        while pool and (a.each or n < a.lines):
             k = rng.randrange(len(pool))
             s = pool[k]
             tid = s[1][s[2]]
@@ -138,15 +158,20 @@ def main():
             sec %= 86400
             buf.append(f"0811{day:02d} {sec // 3600:02d}{sec // 60 % 60:02d}{sec % 60:02d} {pid} {level} {comp}: {content}\n")
             s[2] += 1
+            n += 1
             if s[2] == len(s[1]):
-                pool[k] = new_session()
+                fresh = new_session()
+                if fresh is None:
+                    pool.pop(k)
+                else:
+                    pool[k] = fresh
             if len(buf) >= 10000:
                 out.write("".join(buf))
                 buf.clear()
         out.write("".join(buf))
     if labels:
         labels.close()
-    print(f"render_hdfs: wrote {a.lines} lines, {len(used_ids)} blocks to {a.out}", file=sys.stderr)
+    print(f"render_hdfs: wrote {n} lines, {len(used_ids)} blocks to {a.out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ struct DetectOptions {
   double threshold = -1;
   std::string device, rule;
   double max_unknown_percent = 50;
+  bool no_encoder = false;
 };
 
 nlohmann::json template_json(std::uint32_t id) {
@@ -72,9 +73,9 @@ int run_detect(const DetectOptions& o) {
     in.labelled = true;
   }
   // Input templates -> bundle templates, as training calibrated them and logguardd maps them.
-  const auto resolver = models::TemplateResolver::load(o.model);
+  const auto resolver = o.no_encoder ? models::TemplateResolver(man, nullptr) : models::TemplateResolver::load(o.model);
   models::ResolveStats rs;
-  const auto map = resolver.map_table(in.templates, &rs);
+  const auto map = resolver.map_table(in.templates, &rs, /*parser_texts=*/!o.input.empty());
   std::fprintf(stderr, "detect: %zu input templates: %zu exact, %zu pattern, %zu similar (encoder), %zu abnormal, %zu unknown\n",
                in.templates.size(), rs.exact, rs.pattern, rs.similar, rs.abnormal, rs.unknown);
   std::size_t unknown = 0, abnormal = 0, events = 0;
@@ -144,6 +145,8 @@ void register_detect(CLI::App& root, Action& action) {
   cmd->add_option("--device", opts->device, "cpu or cuda:N");
   cmd->add_option("--max-unknown-percent", opts->max_unknown_percent,
                   "refuse input whose events match no bundle template above this share (default 50)");
+  cmd->add_flag("--no-encoder", opts->no_encoder,
+                "resolve templates by text (and table patterns) only, ignoring the bundle's encoder (comparisons)");
   cmd->callback([opts, &action] { action = [opts] { return run_detect(*opts); }; });
 }
 

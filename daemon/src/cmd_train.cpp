@@ -53,14 +53,15 @@ std::vector<std::string> texts_of(const std::set<std::uint32_t>& ids, const std:
 // Scores the held-out sessions through the bundle as `detect` would (templates resolved by the
 // bundle's resolver, encoder included) and records the calibrated detection settings.
 void calibrate_bundle(const ModelSection& m, const std::string& bundle_dir, const std::vector<core::Session>& sessions,
-                      const std::vector<std::size_t>& held, const std::vector<core::TemplateEntry>& table, bool windows) {
+                      const std::vector<std::size_t>& held, const std::vector<core::TemplateEntry>& table, bool windows,
+                      bool parser_texts) {
   models::DetectConfig dc = m.detect;
   dc.rule = "any_miss";  // the bundle has no scale yet: only the statistics are used
   dc.threshold = -1;
   const auto scorer = models::Scorer::load(bundle_dir, dc);
   const auto resolver = models::TemplateResolver::load(bundle_dir);
   models::ResolveStats rs;
-  const auto map = resolver.map_table(table, &rs);
+  const auto map = resolver.map_table(table, &rs, parser_texts);
   std::vector<core::Session> mapped;
   mapped.reserve(held.size());
   for (auto i : held) {
@@ -112,7 +113,7 @@ int run_train(const TrainOptions& o) {
   m.train.validate();
   SessionInput in;
   std::optional<models::RawInputSettings> raw;
-  const bool windows = !o.input.empty() && (m.count_window_lines > 0 || m.entity.enabled());
+  const bool windows = m.count_window_lines > 0 || m.entity.enabled();
   if (!o.input.empty()) {
     in = read_raw_sessions(o.input, {cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label});
     raw = models::RawInputSettings{cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label};
@@ -154,6 +155,15 @@ int run_train(const TrainOptions& o) {
     if (cfg.parser.log_format.size() && (!m.session_key.empty() || m.count_window_lines > 0 || m.entity.enabled()))
       raw = models::RawInputSettings{cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label};
   }
+  if (in.labelled && m.label.normal_only) {  // labels only keep anomalous sessions out of training
+    std::erase_if(in.sessions, [](const core::Session& s) { return s.label == 1; });
+    for (auto& s : in.sessions) {
+      s.label = 0;
+      s.event_labels.clear();
+    }
+    in.labelled = false;
+    std::fprintf(stderr, "train: label.training normal_only: %zu normal sessions kept\n", in.sessions.size());
+  }
   std::vector<int> labels;
   if (in.labelled)
     for (const auto& s : in.sessions) labels.push_back(s.label == 1 ? 1 : 0);
@@ -167,7 +177,8 @@ int run_train(const TrainOptions& o) {
     return kOk;
   }
   if (o.recalibrate) {  // a new threshold (budget, unknown weight) for an existing bundle, same held-out part
-    calibrate_bundle(m, o.out, in.sessions, models::heldout_split(m.train, in.sessions), in.templates, windows);
+    calibrate_bundle(m, o.out, in.sessions, models::heldout_split(m.train, in.sessions), in.templates, windows,
+                     !o.input.empty());
     return kOk;
   }
   const int k = m.train.top_k > 0 ? m.train.top_k : (m.train.kind == models::ModelKind::msmass ? 5 : 9);
@@ -204,7 +215,7 @@ int run_train(const TrainOptions& o) {
     models::write_manifest(o.out, man);
   }
   if (m.encoder) train_encoder(m, normal_fit, abnormal, o.out, o.config);
-  calibrate_bundle(m, o.out, in.sessions, r.validation, in.templates, windows);
+  calibrate_bundle(m, o.out, in.sessions, r.validation, in.templates, windows, !o.input.empty());
 
   // After calibration, the held-out part's own abnormal templates join the bundle's list too.
   if (in.labelled) {

@@ -297,6 +297,12 @@ ModelSection read_model(YamlSection s) {
     lab.get("field", m.label.field);
     lab.get("normal_values", m.label.normal_values);
     lab.get("abnormal_values", m.label.abnormal_values);
+    if (lab.has("training")) {
+      std::string v;
+      lab.get("training", v);
+      if (v != "labelled" && v != "normal_only") lab.fail("training", "must be `labelled` or `normal_only` (got '" + v + "')");
+      m.label.normal_only = v == "normal_only";
+    }
     lab.finish();
     if (m.label.field.empty()) throw core::ConfigError("model.data.label.field", "needed in a label section");
     m.label.validate("model.data.label");

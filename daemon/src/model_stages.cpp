@@ -26,7 +26,8 @@ std::shared_ptr<const LoadedModel> ModelHolder::load(std::uint64_t generation) c
   auto& sh = m->shape;
   sh.window = static_cast<std::size_t>(m->scorer.window_length());
   sh.deeplog = man.kind == models::ModelKind::deeplog;
-  sh.stride = detect_.stride > 0 ? static_cast<std::size_t>(detect_.stride) : std::max<std::size_t>(1, sh.window / 2);
+  // The bundle's stride (with model.detect.stride overriding it), as `logguard detect` cuts.
+  sh.stride = static_cast<std::size_t>(std::max(1, m->scorer.detection().stride));
   sh.boundaries = man.session_boundaries;
   for (const auto& t : man.templates) {
     m->by_text.emplace(core::normalize_template_text(t.text), t.id);

@@ -194,6 +194,10 @@ Detection calibrate(const std::vector<CalibrationUnit>& units, const std::string
         sc.forced = true;
         v.novel = 0;
       }
+      if (v.abnormal > 0) {  // an event labelled abnormal always fires; it never sets the threshold
+        sc.forced = true;
+        v.abnormal = 0;
+      }
       sc.score = std::max(sc.score, d.score(v));
     }
     (u.label == 0 ? normal : anomalous).push_back(sc);

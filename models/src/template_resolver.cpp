@@ -43,14 +43,14 @@ TemplateResolver TemplateResolver::load(const std::string& bundle_dir) {
   return TemplateResolver(m, std::move(mapper));
 }
 
-ResolvedTemplate TemplateResolver::resolve_without_encoder(std::string_view text) const noexcept {
+ResolvedTemplate TemplateResolver::resolve_without_encoder(std::string_view text, bool patterns) const noexcept {
   ResolvedTemplate r;
   if (auto it = by_text_.find(core::normalize_template_text(text)); it != by_text_.end()) {
     r.id = it->second;
     r.how = it->second == kAbnormalTemplate ? Resolution::abnormal : Resolution::exact;
     return r;
   }
-  if (patterns_.size() > 0) {
+  if (patterns && patterns_.size() > 0) {
     const long i = patterns_.match(text);
     if (i >= 0) {
       r.id = pattern_ids_[static_cast<std::size_t>(i)];
@@ -82,7 +82,7 @@ ResolvedTemplate TemplateResolver::resolve(std::string_view text) const noexcept
 }
 
 std::unordered_map<std::uint32_t, std::uint32_t> TemplateResolver::map_table(const std::vector<core::TemplateEntry>& input,
-                                                                            ResolveStats* stats) const {
+                                                                            ResolveStats* stats, bool parser_texts) const {
   std::unordered_map<std::uint32_t, std::uint32_t> out;
   ResolveStats st;
   std::vector<std::string> pending;
@@ -97,7 +97,7 @@ std::unordered_map<std::uint32_t, std::uint32_t> TemplateResolver::map_table(con
     }
   };
   for (const auto& t : input) {
-    const auto r = resolve_without_encoder(t.text);
+    const auto r = resolve_without_encoder(t.text, parser_texts);
     if (r.how == Resolution::unknown && mapper_) {
       pending.push_back(t.text);
       pending_ids.push_back(t.id);

@@ -52,6 +52,8 @@ struct LabelSettings {
   std::string field;                          // empty: the log carries no labels
   std::vector<std::string> normal_values;
   std::vector<std::string> abnormal_values;
+  bool normal_only = false;  // training uses labels only to leave anomalous sessions out (no abnormal
+                             // templates, no labelled calibration): the normal-data-only setting
   bool enabled() const noexcept { return !field.empty(); }
   /// 0 normal, 1 abnormal, -1 neither list names it (both lists given) or no value.
   int classify(std::string_view value) const noexcept;

@@ -48,12 +48,15 @@ class TemplateResolver {
   static TemplateResolver load(const std::string& bundle_dir);
 
   ResolvedTemplate resolve(std::string_view text) const noexcept;
-  /// Steps 1-2 only (no encoding): exact/pattern/abnormal, or unknown with how == unknown.
-  ResolvedTemplate resolve_without_encoder(std::string_view text) const noexcept;
+  /// Steps 1-2 only (no encoding): exact/pattern/abnormal, or unknown with how == unknown;
+  /// step 2 only with `patterns`.
+  ResolvedTemplate resolve_without_encoder(std::string_view text, bool patterns = true) const noexcept;
   /// Input template id -> bundle id (or kAbnormalTemplate / 0) for a whole table; texts the
-  /// encoder must judge are encoded in batches.
+  /// encoder must judge are encoded in batches. `parser_texts`: the input templates are this
+  /// project's parser output (raw logs), so step 2 applies; a template table given with
+  /// sequence files names its own event types, which never fit one another as patterns.
   std::unordered_map<std::uint32_t, std::uint32_t> map_table(const std::vector<core::TemplateEntry>& input,
-                                                             ResolveStats* stats = nullptr) const;
+                                                             ResolveStats* stats = nullptr, bool parser_texts = true) const;
   const std::shared_ptr<const TemplateMapper>& mapper() const noexcept { return mapper_; }
 
  private:
