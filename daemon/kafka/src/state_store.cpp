@@ -8,11 +8,11 @@
 #include <mutex>
 #include <set>
 
-#include "logguard/pipeline/clock.hpp"
-#include "logguard/pipeline/log.hpp"
 #include "client.hpp"
 #include "logguard/kafka/admin.hpp"
 #include "logguard/pipeline/checkpoint.hpp"
+#include "logguard/pipeline/clock.hpp"
+#include "logguard/pipeline/log.hpp"
 
 namespace logguard::daemon {
 namespace {

@@ -14,14 +14,14 @@
 #include <vector>
 
 #include "logguard/core/error.hpp"
-#include "logguard/service/bundle_mapper.hpp"
-#include "logguard/service/bundle_scorer.hpp"
-#include "logguard/pipeline/windower.hpp"
 #include "logguard/models/bundle.hpp"
 #include "logguard/models/encoder.hpp"
 #include "logguard/models/scorer.hpp"
 #include "logguard/models/template_mapper.hpp"
 #include "logguard/models/trainer.hpp"
+#include "logguard/pipeline/windower.hpp"
+#include "logguard/service/bundle_mapper.hpp"
+#include "logguard/service/bundle_scorer.hpp"
 #include "tiny_bundle.hpp"
 
 using namespace logguard;

@@ -19,9 +19,6 @@
 using namespace logguard;
 using namespace logguard::daemon;
 using namespace std::chrono_literals;
-using testing::eventually;
-using testing::kafka_config;
-using testing::registry_config;
 
 namespace {
 
@@ -58,15 +55,15 @@ TEST_CASE("mappers on two instances share template texts and mappings through th
   const std::string version = holder->current()->version;
 
   EmbeddedKafka cluster(1);
-  const auto kafka = kafka_config();
+  const auto kafka = testing::kafka_config();
   const std::string bootstrap = cluster.bootstrap_servers();
   // Long poll intervals: the test syncs explicitly (sync_registry), so A's own records cannot
   // pin its first template before its second line generalises it.
   cluster.create_topic("reg-test-templates", 1);
-  TemplateRegistry ra(registry_config(600000), kafka, bootstrap, "a:1");
+  TemplateRegistry ra(testing::registry_config(600000), kafka, bootstrap, "a:1");
   ra.ensure_topic(10s);
   ra.catch_up(10s);
-  TemplateRegistry rb(registry_config(600000), kafka, bootstrap, "b:2");
+  TemplateRegistry rb(testing::registry_config(600000), kafka, bootstrap, "b:2");
   rb.catch_up(10s);
 
   BundleMapper a(core::LineParser(core::ParserConfig{}), holder);
@@ -88,7 +85,7 @@ TEST_CASE("mappers on two instances share template texts and mappings through th
 
   // B's history differs: it has never seen this form.
   CHECK(b.map(rec(kNormal[0])) == 1);
-  REQUIRE(eventually([&] { b.sync_registry(); },
+  REQUIRE(testing::eventually([&] { b.sync_registry(); },
                      [&] { return rb.find(core::normalize_template_text(shared), version).has_value(); }));
   CHECK(b.stats().registry_pinned == 1);  // the generalised text; "... remote node" stays free
 
@@ -104,7 +101,7 @@ TEST_CASE("mappers on two instances share template texts and mappings through th
   CHECK(rb.stats().published == 0);
 
   // A restarted instance rebuilds from the topic: pins at its first line, adopts, encodes nothing.
-  TemplateRegistry rc(registry_config(600000), kafka, bootstrap, "c:3");
+  TemplateRegistry rc(testing::registry_config(600000), kafka, bootstrap, "c:3");
   CHECK(rc.catch_up(10s) == 2);
   BundleMapper c(core::LineParser(core::ParserConfig{}), holder);
   c.set_registry(&rc);
@@ -119,7 +116,7 @@ TEST_CASE("mappers on two instances share template texts and mappings through th
   const auto shared_norm = core::normalize_template_text(shared);
   REQUIRE(rb.publish(shared, version, other, 0.49));
   CHECK(rb.flush(10s) == 0);
-  REQUIRE(eventually([&] { a.sync_registry(); }, [&] { return ra.find(shared_norm, version)->bundle_id == other; }));
+  REQUIRE(testing::eventually([&] { a.sync_registry(); }, [&] { return ra.find(shared_norm, version)->bundle_id == other; }));
   CHECK(a.map(rec("Receiving the block from the local node")) == other);
   CHECK(a.stats().templates_encoded == 2);
 

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "logguard/pipeline/stages.hpp"
 #include "logguard/models/bundle.hpp"
 #include "logguard/models/encoder.hpp"
 #include "logguard/models/trainer.hpp"
+#include "logguard/pipeline/stages.hpp"
 
 namespace logguard::daemon::testing {
 

@@ -10,15 +10,15 @@
 #include <string>
 #include <string_view>
 
-#include "logguard/core/parser_config.hpp"
 #include "logguard/config/daemon_config.hpp"
-#include "logguard/kafka/state_store.hpp"
+#include "logguard/core/parser_config.hpp"
 #include "logguard/kafka/config.hpp"
-#include "logguard/kafka/router.hpp"
-#include "logguard/pipeline/pipeline.hpp"
 #include "logguard/kafka/registry.hpp"
+#include "logguard/kafka/router.hpp"
+#include "logguard/kafka/state_store.hpp"
 #include "logguard/models/config.hpp"
 #include "logguard/models/encoder.hpp"
+#include "logguard/pipeline/pipeline.hpp"
 
 namespace logguard::daemon {
 

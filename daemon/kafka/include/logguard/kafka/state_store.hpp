@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "logguard/core/error.hpp"
-#include "logguard/pipeline/checkpoint.hpp"
 #include "logguard/kafka/config.hpp"
+#include "logguard/pipeline/checkpoint.hpp"
 #include "logguard/pipeline/state_store.hpp"
 
 namespace logguard::daemon {
