@@ -41,7 +41,13 @@ function(logguard_add_test_binary name)
     endif()
   endforeach()
   if(mock GREATER -1)
-    catch_discover_tests(${name} TEST_SPEC "[kafka_mock]" TEST_PREFIX "${name}:"
-      PROPERTIES LABELS "integration;kafka_mock")
+    # Two labels: catch_discover_tests cannot pass a list through PROPERTIES, so they are set
+    # by a script CTest runs after the discovered tests are defined.
+    catch_discover_tests(${name} TEST_SPEC "[kafka_mock]" TEST_PREFIX "${name}:" TEST_LIST ${name}_KAFKA_MOCK)
+    set(labels "${CMAKE_CURRENT_BINARY_DIR}/${name}_kafka_mock_labels.cmake")
+    file(WRITE "${labels}" "foreach(t IN LISTS ${name}_KAFKA_MOCK)\n"
+                           "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"integration;kafka_mock\")\n"
+                           "endforeach()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels}")
   endif()
 endfunction()

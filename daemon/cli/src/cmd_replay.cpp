@@ -3,7 +3,7 @@
 //           and paced, N passes; prints a JSON summary (lines, lines/s, delivered, failed).
 //   tail:   the messages of a topic, from the beginning, -> stdout or a file (values, or one
 //           JSON object per message with partition, offset, timestamps, key and headers).
-// Both use the plain tool clients in kafka.hpp (KafkaProducer, KafkaTopicReader), not the
+// Both use the plain tool clients of logguard::kafka (KafkaProducer, KafkaTopicReader), not the
 // daemon's at-least-once source and sink.
 #include <re2/re2.h>
 

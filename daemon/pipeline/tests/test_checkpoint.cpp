@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "logguard/pipeline/checkpoint.hpp"
+#include "logguard/pipeline/clock.hpp"
 #include "logguard/pipeline/file_source.hpp"
 #include "logguard/pipeline/file_state_store.hpp"
 #include "logguard/pipeline/pipeline.hpp"
@@ -273,13 +275,17 @@ TEST_CASE("a pipeline restarted from its checkpoint publishes what an uninterrup
 
 namespace {
 
-// The sample's lines, then nothing (but never the end) until the pipeline is stopped.
+// The sample's lines, then nothing (but never the end) until the pipeline is stopped. Time
+// (a manual clock) passes only once the lines are read: each empty poll moves it by its wait.
 class EndlessSource : public Source {
  public:
-  EndlessSource() : inner_(kSample, 1 << 16) {}
+  explicit EndlessSource(ManualClock& clock) : inner_(kSample, 1 << 16), clock_(clock) {}
   PollStatus poll(std::vector<Record>& out, std::size_t max, std::chrono::milliseconds t) override {
     if (!eof_ && inner_.poll(out, max, t) == PollStatus::end_of_stream) eof_ = true;
-    if (eof_) std::this_thread::sleep_for(std::min(t, std::chrono::milliseconds(5)));
+    if (eof_) {
+      clock_.advance(std::clamp<std::int64_t>(t.count(), 1, 5));
+      std::this_thread::yield();
+    }
     return PollStatus::ok;
   }
   void pause() override {}
@@ -288,6 +294,7 @@ class EndlessSource : public Source {
 
  private:
   FileSource inner_;
+  ManualClock& clock_;
   bool eof_ = false;
 };
 
@@ -302,19 +309,24 @@ TEST_CASE("a periodic checkpoint waits for the windows in flight while the consu
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return released; });
   };
-  EndlessSource source;
+  ManualClock clock;
+  EndlessSource source(clock);
   CapturingSink sink;
   PipelineConfig c = config(WindowConfig::Mode::session);
   c.tick_ms = 1;
   const std::string dir = temp_dir("periodic");
-  // The first checkpoint comes 200 ms after the start: by then the 2,000 lines were read and
+  // The first checkpoint comes 200 ms (of the manual clock) after the 2,000 lines were read and
   // windows handed to the (blocked) scorer, so windows are in flight at its copy.
+  std::atomic<bool> stop{false};
   testing::HookStore store;
   store.on_prepare = [&](PipelineCheckpoint ck) -> CheckpointJob {
     {
       std::lock_guard lock(mu);
-      if (prepared)  // later checkpoints: written as usual
-        return [&dir, ck = std::move(ck)] { return write_checkpoint(dir, CheckpointMeta{"fake-v1", "session", 0, "", {}}, ck); };
+      if (prepared)  // later checkpoints: written only once stopping (the time runs fast here)
+        return [&dir, &stop, ck = std::move(ck)]() -> core::Expected<std::uint64_t> {
+          if (!stop) return std::uint64_t{0};
+          return write_checkpoint(dir, CheckpointMeta{"fake-v1", "session", 0, "", {}}, ck);
+        };
       prepared = true;  // consumer thread, at the checkpoint moment
     }
     cv.notify_all();
@@ -329,9 +341,9 @@ TEST_CASE("a periodic checkpoint waits for the windows in flight while the consu
     };
   };
   PipelineOptions options;
+  options.clock = &clock;
   options.checkpoints = {&store, 200, false};
   Pipeline p(c, source, fake_map, scorer, sink, text, std::move(options));
-  std::atomic<bool> stop{false};
   bool run_ok = false;
   std::thread runner([&] { run_ok = p.run(stop).has_value(); });
   {

@@ -1,6 +1,6 @@
 // The daemon's scorer adapter cuts streamed session chunks into exactly the model windows
 // that `logguard detect` scores offline, and its mapper maps templates through the bundle's
-// encoder as `logguard detect` does (model_stages.hpp).
+// encoder as `logguard detect` does (bundle_mapper.hpp, bundle_scorer.hpp).
 #include <catch2/catch.hpp>
 
 #include <unistd.h>

@@ -1,6 +1,6 @@
 #pragma once
 // A tiny MSMASS bundle with a fine-tuned from-scratch template encoder, shared by the daemon's
-// mapper tests (test_model_stages, test_registry): four normal templates (ids 1..4, no
+// mapper tests (test_model_stages, test_registry_mapper): four normal templates (ids 1..4, no
 // variables, so the parser keeps such lines whole) and two abnormal ones as the encoder's
 // negatives. Built per process (CTest runs test cases as parallel processes).
 #include <unistd.h>
