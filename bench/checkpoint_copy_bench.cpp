@@ -20,11 +20,11 @@
 #include <string_view>
 #include <vector>
 
-#include "logguard/daemon/stages.hpp"
-#include "logguard/daemon/windower.hpp"
+#include "logguard/pipeline/stages.hpp"
+#include "logguard/pipeline/windower.hpp"
 
 using namespace logguard::daemon;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -34,8 +34,8 @@ long peak_rss_mib() {
   return u.ru_maxrss / 1024;
 }
 
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+double ms_since(SteadyClock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count();
 }
 
 double median(std::vector<double> v) {
@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   for (std::size_t s = 0; s < sessions; ++s) keys[s] = "blk_-" + std::to_string(1608999687919862906ULL + s * 7919);
   const std::string head = "081109 203615 148 INFO dfs.DataNode$PacketResponder: Received block ";
   std::vector<Window> out;
-  const auto fill0 = Clock::now();
+  const auto fill0 = SteadyClock::now();
   std::int64_t offset = 0;
   for (std::size_t m = 0; m < events; ++m) {
     for (std::size_t s = 0; s < sessions; ++s) {
@@ -115,11 +115,11 @@ int main(int argc, char** argv) {
   std::vector<double> copy_ms, destroy_ms;
   std::size_t check = 0;
   for (std::size_t r = 0; r < reps; ++r) {
-    auto t0 = Clock::now();
+    auto t0 = SteadyClock::now();
     auto* state = new WindowerState(windower.state(0));
     copy_ms.push_back(ms_since(t0));
     for (const auto& s : state->sessions) check += s.events.size();
-    t0 = Clock::now();
+    t0 = SteadyClock::now();
     delete state;
     destroy_ms.push_back(ms_since(t0));
   }

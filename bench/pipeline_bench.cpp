@@ -30,16 +30,16 @@
 #include <vector>
 
 #include "logguard/core/line_parser.hpp"
-#include "logguard/daemon/file_source.hpp"
-#include "logguard/daemon/offset_tracker.hpp"
-#include "logguard/daemon/pipeline.hpp"
-#include "logguard/daemon/session_key.hpp"
-#include "logguard/daemon/stream_sink.hpp"
-#include "logguard/daemon/windower.hpp"
+#include "logguard/pipeline/file_source.hpp"
+#include "logguard/pipeline/offset_tracker.hpp"
+#include "logguard/pipeline/pipeline.hpp"
+#include "logguard/pipeline/session_key.hpp"
+#include "logguard/pipeline/stream_sink.hpp"
+#include "logguard/pipeline/windower.hpp"
 
 using namespace logguard;
 using namespace logguard::daemon;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -111,7 +111,7 @@ void bench_stages(const std::vector<std::string>& lines) {
   std::vector<std::string_view> keys;
   Record r;
   r.pos.tp = TopicPartition{"bench", 0};
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   for (std::size_t i = 0; i < lines.size(); ++i) {
     r.line = lines[i];
     r.pos.offset = static_cast<std::int64_t>(i);
@@ -128,7 +128,7 @@ void bench_stages(const std::vector<std::string>& lines) {
   windower.flush(out);
   for (const auto& w : out)
     for (std::size_t k = 0; k < w.released; ++k) tracker.release(w.events[k].pos);
-  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double s = std::chrono::duration<double>(SteadyClock::now() - t0).count();
   std::printf("stages              lines=%zu  %.0f lines/s  windows=%llu  sessions=%llu  held_after=%zu  peak_rss=%ld MiB\n",
               lines.size(), static_cast<double>(lines.size()) / s,
               static_cast<unsigned long long>(windower.stats().windows),
@@ -151,9 +151,9 @@ void bench_pipeline(const std::vector<std::string>& lines, bool anomalous) {
   Pipeline p(pc, source, [&](const Record& r) { return parser.parse(r.line).template_id; }, judge, sink,
              [&](core::TemplateId id) { return std::string(parser.template_text(id)); });
   std::atomic<bool> stop{false};
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   auto result = p.run(stop);
-  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double s = std::chrono::duration<double>(SteadyClock::now() - t0).count();
   std::filesystem::remove(tmp);
   if (!result) {
     std::cerr << "bench_pipeline: " << result.error().message << "\n";

@@ -5,14 +5,14 @@
 # topic, routed by block id to a 3-partition repartition topic the daemon creates, gives on the
 # output topic exactly the anomalous sessions of `logguard detect` offline.
 source "$(dirname "$0")/lib.sh"
-require_bin logguard logguardd test_daemon
+require_bin logguard logguardd test_kafka
 require_kafka
 make_bundle
 offline_sessions "$WORK/offline.txt"
 log "offline: $(wc -l <"$WORK/offline.txt") anomalous sessions"
 kafka_start
 topic raw 2
-LOGGUARD_TEST_BROKERS=$BROKERS "$BIN/test_daemon" "[router]" >"$WORK/router-cases.log" 2>&1 \
+LOGGUARD_TEST_BROKERS=$BROKERS "$BIN/test_kafka" "[router]" >"$WORK/router-cases.log" 2>&1 \
   || { tail -30 "$WORK/router-cases.log" >&2; fail "router test cases against the real broker"; }
 
 topic logs 6

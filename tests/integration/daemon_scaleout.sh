@@ -7,7 +7,7 @@
 # the output topic equal `logguard detect` offline on the same lines (which the single-instance
 # routed run reproduces, daemon_routing.sh), and a window published twice is the same record.
 source "$(dirname "$0")/lib.sh"
-require_bin logguard logguardd test_daemon
+require_bin logguard logguardd test_kafka
 require_kafka
 make_bundle
 offline_sessions "$WORK/offline.txt"
@@ -17,7 +17,7 @@ log "offline: $(wc -l <"$WORK/offline.txt") anomalous sessions"
 export KAFKA_EXTRA_PROPERTIES="transaction.abort.timed.out.transaction.cleanup.interval.ms=1000"
 kafka_start
 # The registry's real-broker case (topic created compacted; a late member rebuilds from it).
-LOGGUARD_TEST_BROKERS=$BROKERS "$BIN/test_daemon" "[registry][integration]" >"$WORK/registry-cases.log" 2>&1 \
+LOGGUARD_TEST_BROKERS=$BROKERS "$BIN/test_kafka" "[registry][real_broker]" >"$WORK/registry-cases.log" 2>&1 \
   || { tail -30 "$WORK/registry-cases.log" >&2; fail "registry test cases against the real broker"; }
 topic logs 6
 topic anomalies 1

@@ -26,7 +26,7 @@ else
 fi
 
 # Metric names the rules and the dashboard may use: everything the daemon source registers.
-grep -rhoE '"logguard_[a-z0-9_]+"' "$ROOT/daemon/src" | tr -d '"' | sort -u >"$WORK/known.txt"
+grep -rhoE '"logguard_[a-z0-9_]+"' "$ROOT"/daemon/*/src | tr -d '"' | sort -u >"$WORK/known.txt"
 python3 - "$ROOT/deploy/grafana/logguard.json" "$ROOT/deploy/prometheus/logguard-rules.yml" "$WORK/known.txt" <<'PY' || fail "dashboard / rules name unknown metrics"
 import json, re, sys
 dash = json.load(open(sys.argv[1]))

@@ -69,7 +69,7 @@ TEST_CASE("a budget the held-out part cannot resolve puts the threshold at its h
   CHECK(d.report.false_alarm_rate == 0);
 }
 
-TEST_CASE("unknown templates never seen in held-out data fire; seen often they weigh by their rate",
+TEST_CASE("unknown templates never seen in held-out data fire, seen often they weigh by their rate",
           "[models][detection]") {
   auto units = normal_units(1000, 10, 4);
   SECTION("unobserved: one unknown event fires whatever the rank threshold") {

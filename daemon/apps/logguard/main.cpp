@@ -1,4 +1,4 @@
 // `logguard`: offline command-line tool (parse, train, detect, evaluate, ...).
-#include "logguard/daemon/cli.hpp"
+#include "logguard/cli/cli.hpp"
 
 int main(int argc, char** argv) { return logguard::daemon::run_cli(argc, argv); }

@@ -10,6 +10,6 @@
 //   source: {type: file, path: HDFS.log}     # or kafka (kafka.topics) / stdin
 //   sink: {type: stdout}                     # or kafka (kafka.output_topic) / file (path)
 //   kafka: {brokers: embedded, topics: [logs]}
-#include "logguard/daemon/daemon_main.hpp"
+#include "logguard/service/logguardd.hpp"
 
 int main(int argc, char** argv) { return logguard::daemon::run_logguardd(argc, argv); }

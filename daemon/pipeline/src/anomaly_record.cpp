@@ -1,0 +1,103 @@
+#include "logguard/pipeline/anomaly_record.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+namespace logguard::daemon {
+namespace {
+
+// FNV-1a, 64 bit: stable across builds and platforms (std::hash is not).
+struct Fnv {
+  std::uint64_t h = 1469598103934665603ULL;
+  void bytes(std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+    h ^= 0xff;  // field separator
+    h *= 1099511628211ULL;
+  }
+  void number(std::int64_t v) { bytes(std::to_string(v)); }
+};
+
+nlohmann::json position(const Event& e) {
+  return {{"topic", e.pos.tp.topic},
+          {"partition", e.pos.tp.partition},
+          {"offset", e.pos.offset},
+          {"timestamp_ms", e.timestamp_ms}};
+}
+
+}  // namespace
+
+std::string anomaly_record_id(const Window& w, std::string_view model_version) {
+  Fnv f;
+  f.bytes(model_version);
+  f.bytes(w.key);
+  f.number(static_cast<std::int64_t>(w.events.size()));
+  if (!w.events.empty()) {
+    for (const Event* e : {&w.events.front(), &w.events.back()}) {
+      f.bytes(e->pos.tp.topic);
+      f.number(e->pos.tp.partition);
+      f.number(e->pos.offset);
+    }
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(f.h));
+  return buf;
+}
+
+std::string anomaly_record_json(const Window& w, const Verdict& v, std::string_view model_version,
+                                const TemplateText& text, const AnomalyRecordOptions& options) {
+  using nlohmann::json;
+  json j;
+  j["schema"] = "logguard.anomaly/v1";
+  j["id"] = anomaly_record_id(w, model_version);
+  j["session"] = w.key;
+  j["window_sequence"] = w.sequence;
+  j["close_reason"] = to_string(w.reason);
+  j["model_version"] = std::string(model_version);
+  j["score"] = v.score;
+
+  std::vector<core::TemplateId> ids;
+  std::set<core::TemplateId> distinct;
+  for (const auto& e : w.events) {
+    ids.push_back(e.template_id);
+    distinct.insert(e.template_id);
+  }
+  for (const auto& f : v.failing)
+    for (auto id : f.expected) distinct.insert(id);
+  j["template_ids"] = ids;
+  json texts = json::object();
+  for (auto id : distinct) texts[std::to_string(id)] = text ? text(id) : std::string();
+  j["templates"] = texts;
+
+  json failing = json::array();
+  for (const auto& f : v.failing)
+    failing.push_back({{"position", f.index}, {"observed", f.observed}, {"expected", f.expected}});
+  j["failing"] = failing;
+  json unknown = json::array();
+  for (auto i : v.unknown)
+    if (i < w.events.size()) unknown.push_back({{"position", i}, {"template_id", w.events[i].template_id}});
+  j["unknown"] = unknown;
+
+  if (!w.events.empty()) {
+    j["first"] = position(w.events.front());
+    j["last"] = position(w.events.back());
+  }
+  // Raw lines: failing positions first, then the window's first lines.
+  std::vector<std::size_t> pick;
+  for (const auto& f : v.failing)
+    if (pick.size() < options.raw_lines && f.index < w.events.size()) pick.push_back(f.index);
+  for (std::size_t i = 0; i < w.events.size() && pick.size() < options.raw_lines; ++i)
+    if (std::find(pick.begin(), pick.end(), i) == pick.end()) pick.push_back(i);
+  json raw = json::array();
+  for (auto i : pick) raw.push_back({{"position", i}, {"line", w.events[i].line.view()}});
+  j["raw_lines"] = raw;
+  // Invalid UTF-8 in log lines is replaced, never thrown on.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace logguard::daemon

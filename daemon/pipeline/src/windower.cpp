@@ -1,0 +1,352 @@
+#include "logguard/pipeline/windower.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+namespace logguard::daemon {
+namespace {
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+bool by_time(const Event& a, const Event& b) { return a.timestamp_ms < b.timestamp_ms; }
+
+}  // namespace
+
+const char* to_string(CloseReason r) noexcept {
+  switch (r) {
+    case CloseReason::max_length: return "max_length";
+    case CloseReason::idle: return "idle";
+    case CloseReason::evicted: return "evicted";
+    case CloseReason::shutdown: return "shutdown";
+    case CloseReason::time: return "time";
+  }
+  return "unknown";
+}
+
+const char* to_string(WindowConfig::Mode m) noexcept {
+  switch (m) {
+    case WindowConfig::Mode::session: return "session";
+    case WindowConfig::Mode::count: return "count";
+    case WindowConfig::Mode::time: return "time";
+  }
+  return "unknown";
+}
+
+void WindowConfig::validate() const {
+  using core::ConfigError;
+  if (idle_timeout_ms < 0) throw ConfigError("idle_timeout_ms", "must be >= 0 (0 = never)");
+  if (mode == Mode::time) {
+    if (window_ms <= 0) throw ConfigError("window_ms", "must be > 0");
+    if (stride_ms < 0 || stride_ms > window_ms)
+      throw ConfigError("stride_ms", "must be between 0 (= window_ms) and window_ms");
+    return;
+  }
+  if (length == 0) throw ConfigError("length", "must be >= 1");
+  if (length > 1'000'000) throw ConfigError("length", "must be <= 1000000");
+  if (stride > length) throw ConfigError("stride", "must be between 0 (= length) and length");
+  if (mode == Mode::session) {
+    if (max_open_sessions == 0) throw ConfigError("max_open_sessions", "must be >= 1");
+    if (key_from == KeyFrom::pattern && key_pattern.empty())
+      throw ConfigError("key_pattern", "must not be empty when key is 'pattern'");
+  }
+}
+
+Windower::Windower(WindowConfig config) : config_(std::move(config)) { config_.validate(); }
+
+std::size_t Windower::add(const Event& e, std::span<const std::string_view> keys, std::int64_t now_ms,
+                          std::vector<Window>& out) {
+  return add_impl(e, keys, now_ms, out);
+}
+
+std::size_t Windower::add(Event&& e, std::span<const std::string_view> keys, std::int64_t now_ms,
+                          std::vector<Window>& out) {
+  return add_impl(std::move(e), keys, now_ms, out);
+}
+
+template <class E>
+std::size_t Windower::add_impl(E&& e, std::span<const std::string_view> keys, std::int64_t now_ms,
+                               std::vector<Window>& out) {
+  ++stats_.events;
+  switch (config_.mode) {
+    case WindowConfig::Mode::time:
+      add_timed(e, now_ms, out);
+      return 1;
+    case WindowConfig::Mode::count:
+      add_to_session(std::forward<E>(e), std::string_view(), now_ms, out);
+      return 1;
+    case WindowConfig::Mode::session: break;
+  }
+  // The last distinct key gets the event itself (moved when E is an rvalue), earlier ones a copy.
+  std::size_t last = keys.size();
+  for (std::size_t i = keys.size(); i-- > 0;)
+    if (std::find(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(i), keys[i]) ==
+        keys.begin() + static_cast<std::ptrdiff_t>(i)) {
+      last = i;
+      break;
+    }
+  // Keys may be views into e.line's shared bytes: they stay valid while any copy of the event lives.
+  std::size_t joined = 0;
+  for (std::size_t i = 0; i < keys.size() && i <= last; ++i) {
+    if (std::find(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(i), keys[i]) !=
+        keys.begin() + static_cast<std::ptrdiff_t>(i))
+      continue;  // duplicate key in the same line
+    if (i == last)
+      add_to_session(std::forward<E>(e), keys[i], now_ms, out);
+    else
+      add_to_session(static_cast<const Event&>(e), keys[i], now_ms, out);
+    ++joined;
+  }
+  if (joined == 0) ++stats_.unkeyed_events;
+  return joined;
+}
+
+template <class E>
+void Windower::add_to_session(E&& e, std::string_view key, std::int64_t now_ms, std::vector<Window>& out) {
+  auto it = sessions_.find(key);
+  if (it == sessions_.end()) {
+    if (sessions_.size() >= config_.max_open_sessions && !lru_.empty()) {
+      ++stats_.sessions_evicted;
+      close_session(sessions_.find(lru_.front()->first), CloseReason::evicted, out);
+    }
+    it = sessions_.emplace(std::string(key), Session{}).first;
+    lru_.push_back(&*it);
+    it->second.lru = std::prev(lru_.end());
+    it->second.tp = e.pos.tp;
+    ++stats_.sessions_opened;
+  } else {
+    lru_.splice(lru_.end(), lru_, it->second.lru);
+  }
+  Session& s = it->second;
+  s.last_seen_ms = now_ms;
+  s.events.push_back(std::forward<E>(e));
+  // Events not yet in any window are kept in timestamp order (stable): lines of one session
+  // that reach us through several partitions (unkeyed input, the routing stage) arrive
+  // interleaved by fetch batches, not in the order they were produced.
+  if (const std::int64_t ts = s.events.back().timestamp_ms; ts > 0 && s.unscored > 0) {
+    const auto tail = s.events.end() - 1 - static_cast<std::ptrdiff_t>(s.unscored);
+    if ((tail + static_cast<std::ptrdiff_t>(s.unscored) - 1)->timestamp_ms > ts) {
+      const auto at = std::upper_bound(tail, s.events.end() - 1, ts,
+                                       [](std::int64_t t, const Event& x) { return t < x.timestamp_ms; });
+      std::rotate(at, s.events.end() - 1, s.events.end());
+    }
+  }
+  ++s.unscored;
+  ++buffered_;
+  if (s.events.size() >= config_.length) emit_full(it, out);
+}
+
+void Windower::emit_full(Map::iterator it, std::vector<Window>& out) {
+  Session& s = it->second;
+  const std::size_t n = config_.length;
+  const std::size_t stride = config_.effective_stride();
+  // Exactly `n` events here, except after a restore or adopt with a shorter window length:
+  // then the session is cut into windows of `n` as this stride would have cut it.
+  while (s.events.size() >= n) {
+    Window w;
+    w.key = it->first;
+    w.sequence = s.next_sequence++;
+    w.reason = CloseReason::max_length;
+    const std::size_t after = s.events.size() - n;  // events beyond this window
+    if (stride >= s.events.size()) {
+      w.events = std::move(s.events);
+      s.events.clear();
+    } else {
+      w.events.assign(s.events.begin(), s.events.begin() + static_cast<std::ptrdiff_t>(n));
+      s.events.erase(s.events.begin(), s.events.begin() + static_cast<std::ptrdiff_t>(stride));
+    }
+    w.released = std::min(stride, w.events.size());
+    buffered_ -= w.released;
+    s.unscored = std::min(s.unscored, after);
+    ++stats_.windows;
+    out.push_back(std::move(w));
+  }
+}
+
+void Windower::close_session(Map::iterator it, CloseReason reason, std::vector<Window>& out) {
+  Session& s = it->second;
+  if (s.events.size() > config_.length) emit_full(it, out);  // restored with a longer length
+  if (!s.events.empty()) {
+    Window w;
+    w.key = it->first;
+    w.sequence = s.next_sequence++;
+    w.reason = reason;
+    w.release_only = s.unscored == 0 && !config_.score_closing;
+    w.events = std::move(s.events);
+    w.released = w.events.size();
+    buffered_ -= w.released;
+    ++(w.release_only ? stats_.release_only_windows : stats_.windows);
+    out.push_back(std::move(w));
+  }
+  lru_.erase(s.lru);
+  sessions_.erase(it);
+}
+
+void Windower::add_timed(const Event& e, std::int64_t now_ms, std::vector<Window>& out) {
+  const std::int64_t ts = e.timestamp_ms;
+  const std::int64_t stride = config_.effective_stride_ms();
+  if (!window_open_) {
+    window_start_ = floor_div(ts, stride) * stride;
+    window_open_ = true;
+  } else if (ts < window_start_) {
+    ++stats_.late_events;  // kept: it joins the open window
+  } else {
+    emit_time_windows_before(ts, out);
+  }
+  stream_.push_back(e);
+  ++stream_unscored_;
+  ++buffered_;
+  stream_last_seen_ms_ = now_ms;
+}
+
+// Emits every window that ends at or before `ts`, skipping windows without events.
+void Windower::emit_time_windows_before(std::int64_t ts, std::vector<Window>& out) {
+  const std::int64_t stride = config_.effective_stride_ms();
+  while (ts >= window_start_ + config_.window_ms) {
+    const std::int64_t end = window_start_ + config_.window_ms;
+    if (!std::is_sorted(stream_.begin(), stream_.end(), by_time))
+      std::stable_sort(stream_.begin(), stream_.end(), by_time);
+    auto in_end = std::partition_point(stream_.begin(), stream_.end(),
+                                       [&](const Event& x) { return x.timestamp_ms < end; });
+    const auto n_in = static_cast<std::size_t>(in_end - stream_.begin());
+    if (n_in > 0) {
+      auto rel_end = std::partition_point(stream_.begin(), in_end, [&](const Event& x) {
+        return x.timestamp_ms < window_start_ + stride;
+      });
+      Window w;
+      w.sequence = stream_sequence_++;
+      w.reason = CloseReason::time;
+      w.events.assign(stream_.begin(), in_end);
+      w.released = static_cast<std::size_t>(rel_end - stream_.begin());
+      stream_.erase(stream_.begin(), rel_end);
+      buffered_ -= w.released;
+      stream_unscored_ = stream_.size() - (n_in - w.released);
+      ++stats_.windows;
+      out.push_back(std::move(w));
+    }
+    std::int64_t next = window_start_ + stride;
+    // Jump over empty windows: the next window worth looking at contains the oldest event
+    // still buffered, or else `ts`.
+    const std::int64_t oldest = stream_.empty() ? ts : std::min(ts, stream_.front().timestamp_ms);
+    const std::int64_t first_covering = (floor_div(oldest - config_.window_ms, stride) + 1) * stride;
+    window_start_ = std::max(next, first_covering);
+  }
+}
+
+void Windower::close_stream(CloseReason reason, std::vector<Window>& out) {
+  window_open_ = false;
+  if (stream_.empty()) return;
+  Window w;
+  w.sequence = stream_sequence_++;
+  w.reason = reason;
+  w.release_only = stream_unscored_ == 0;
+  w.events = std::move(stream_);
+  stream_.clear();
+  std::stable_sort(w.events.begin(), w.events.end(), by_time);
+  w.released = w.events.size();
+  buffered_ -= w.released;
+  stream_unscored_ = 0;
+  ++(w.release_only ? stats_.release_only_windows : stats_.windows);
+  out.push_back(std::move(w));
+}
+
+void Windower::tick(std::int64_t now_ms, std::vector<Window>& out) {
+  if (config_.idle_timeout_ms == 0) return;
+  if (config_.mode == WindowConfig::Mode::time) {
+    if (window_open_ && now_ms - stream_last_seen_ms_ >= config_.idle_timeout_ms)
+      close_stream(CloseReason::idle, out);
+    return;
+  }
+  while (!lru_.empty() && now_ms - lru_.front()->second.last_seen_ms >= config_.idle_timeout_ms) {
+    ++stats_.sessions_idle_closed;
+    close_session(sessions_.find(lru_.front()->first), CloseReason::idle, out);
+  }
+}
+
+std::int64_t Windower::next_idle_ms() const noexcept {
+  if (config_.idle_timeout_ms == 0) return -1;
+  if (config_.mode == WindowConfig::Mode::time)
+    return window_open_ ? stream_last_seen_ms_ + config_.idle_timeout_ms : -1;
+  return lru_.empty() ? -1 : lru_.front()->second.last_seen_ms + config_.idle_timeout_ms;
+}
+
+void Windower::flush(std::vector<Window>& out) {
+  if (config_.mode == WindowConfig::Mode::time) {
+    close_stream(CloseReason::shutdown, out);
+    return;
+  }
+  while (!lru_.empty()) close_session(sessions_.find(lru_.front()->first), CloseReason::shutdown, out);
+}
+
+WindowerState Windower::state(std::int64_t now_ms) const {
+  WindowerState st;
+  st.sessions.reserve(sessions_.size());
+  for (const Node* n : lru_) {
+    const Session& s = n->second;
+    st.sessions.push_back(
+        {n->first, s.events, s.unscored, s.next_sequence, std::max<std::int64_t>(0, now_ms - s.last_seen_ms), s.tp});
+  }
+  st.stream = stream_;
+  st.stream_unscored = stream_unscored_;
+  st.stream_sequence = stream_sequence_;
+  st.window_start = window_start_;
+  st.window_open = window_open_;
+  st.stream_idle_ms = std::max<std::int64_t>(0, now_ms - stream_last_seen_ms_);
+  return st;
+}
+
+void Windower::restore(WindowerState st, std::int64_t now_ms) {
+  sessions_.clear();
+  lru_.clear();
+  buffered_ = 0;
+  adopt_sessions(std::move(st.sessions), now_ms);  // a duplicate key cannot come from state()
+  stream_ = std::move(st.stream);
+  stream_unscored_ = std::min(st.stream_unscored, stream_.size());
+  stream_sequence_ = st.stream_sequence;
+  window_start_ = st.window_start;
+  window_open_ = st.window_open;
+  stream_last_seen_ms_ = now_ms - st.stream_idle_ms;
+  buffered_ += stream_.size();
+}
+
+std::vector<WindowerState::Session> Windower::take_sessions(
+    const std::function<bool(const TopicPartition&)>& belongs, std::int64_t now_ms) {
+  std::vector<WindowerState::Session> out;
+  for (auto n = lru_.begin(); n != lru_.end();) {
+    Node* node = *n;
+    if (!belongs(node->second.tp)) {
+      ++n;
+      continue;
+    }
+    Session& s = node->second;
+    buffered_ -= s.events.size();
+    out.push_back({node->first, std::move(s.events), s.unscored, s.next_sequence,
+                   std::max<std::int64_t>(0, now_ms - s.last_seen_ms), s.tp});
+    n = lru_.erase(n);
+    sessions_.erase(sessions_.find(out.back().key));
+  }
+  return out;
+}
+
+std::size_t Windower::adopt_sessions(std::vector<WindowerState::Session> sessions, std::int64_t now_ms) {
+  std::size_t added = 0;
+  for (auto& in : sessions) {
+    auto [it, fresh] = sessions_.emplace(std::move(in.key), Session{});
+    if (!fresh) continue;  // already open here: keep ours
+    Session& s = it->second;
+    s.tp = in.tp.topic.empty() && !in.events.empty() ? in.events.front().pos.tp : std::move(in.tp);
+    s.events = std::move(in.events);
+    s.unscored = std::min(in.unscored, s.events.size());
+    s.next_sequence = in.next_sequence;
+    s.last_seen_ms = now_ms - in.idle_ms;
+    lru_.push_back(&*it);
+    s.lru = std::prev(lru_.end());
+    buffered_ += s.events.size();
+    ++added;
+  }
+  return added;
+}
+
+}  // namespace logguard::daemon
