@@ -19,6 +19,180 @@ bool has_digit(std::string_view s) noexcept {
 
 std::uint64_t Drain::wildcard_hash() noexcept { return kWild; }
 
+namespace {
+// A token that is a variable by its look: it has a digit or a masked part ("<*>").
+bool looks_variable(std::string_view tok) noexcept {
+  for (char c : tok)
+    if (c >= '0' && c <= '9') return true;
+  return tok.find(kWildcard) != std::string_view::npos;
+}
+}  // namespace
+
+void Drain::line_kinds(std::string_view text, const std::vector<Token>& toks, std::vector<std::uint8_t>& out) {
+  out.resize(toks.size());
+  for (std::size_t i = 0; i < toks.size(); ++i) out[i] = looks_variable(text.substr(toks[i].off, toks[i].len)) ? 1 : 0;
+}
+
+void Drain::template_kinds(Cluster& c) const {
+  thread_local std::vector<Token> toks;
+  tokenizer.tokenize(c.text, toks);
+  c.var.assign(c.tokens.size(), kWordKind);
+  for (std::size_t i = 0; i < c.tokens.size() && i < toks.size(); ++i) {
+    if (c.tokens[i] == kWild)
+      c.var[i] = c.pinned ? kOpenKind : kVarKind;  // a pinned template's variables take any token
+    else if (!c.pinned && looks_variable(std::string_view(c.text).substr(toks[i].off, toks[i].len)))
+      c.var[i] = kVarKind;  // (a pinned template's constants must be equal)
+  }
+}
+
+namespace {
+// Typed comparison of one position: equal, or a template variable that takes the token.
+inline bool typed_same(std::uint64_t t, std::uint8_t tk, std::uint64_t h, std::uint8_t lk) noexcept {
+  return t == h || tk == kOpenKind || (tk == kVarKind && lk != 0);
+}
+}  // namespace
+
+// typed: w = positions that are not typed_same (word differences). A candidate with w == 0
+// takes the line (more equal constants first, then leaf order; a pinned instance first). Else
+// one with w == 1 at position p, n >= 2 and an equal constant opens p as a variable if the
+// leaf already holds distinct_words - 1 clusters that equal the line everywhere but at p
+// (each a different word there); else the line starts a new sibling. Else one with w >= 2
+// passing the classic threshold (equal or typed-same positions / n >= st) takes it.
+Drain::TypedPick Drain::typed_pick(std::uint32_t leaf, const std::vector<Token>& toks,
+                                   const std::uint8_t* kinds) const noexcept {
+  const std::size_t n = toks.size();
+  const std::size_t need_n = needed_matches(n);
+  std::uint32_t best0 = kNil, best1 = kNil, best2 = kNil, pos1 = kNil;
+  std::size_t k0 = 0, m1 = 0, k1 = 0, m2 = 0, k2 = 0;
+  bool pinned0 = false;
+  for (const std::uint32_t s : nodes[leaf].clusters) {
+    const Cluster& c = slots[s];
+    if (c.tokens.size() != n) continue;
+    const std::uint64_t* t = c.tokens.data();
+    const std::uint8_t* tk = c.var.data();
+    std::size_t k = 0, w = 0, first = kNil;
+    const std::size_t allowed = n >= need_n ? n - need_n : 0;
+    const std::size_t limit = std::max<std::size_t>(1, allowed);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (t[i] == toks[i].hash) {
+        k += t[i] != kWild;
+      } else if (!typed_same(t[i], tk[i], toks[i].hash, kinds[i])) {
+        if (c.pinned && t[i] != kWild) {  // a pinned template takes its instances only
+          w = n + 1;
+          break;
+        }
+        if (w++ == 0) first = i;
+        if (w > limit) break;
+      }
+    }
+    if (w > n) continue;
+    if (w == 0) {
+      if (c.pinned ? (!pinned0 || k > k0) : (!pinned0 && (best0 == kNil || k > k0))) {
+        best0 = s;
+        k0 = k;
+        pinned0 = c.pinned;
+      }
+    } else if (c.pinned) {
+      continue;
+    } else if (w == 1) {
+      if (n >= 2 && k >= 1 && (best1 == kNil || k > k1)) {
+        best1 = s;
+        k1 = k;
+        m1 = n - 1;
+        pos1 = static_cast<std::uint32_t>(first);
+      }
+    } else if (w <= allowed && n - w >= need_n && (best2 == kNil || n - w > m2 || (n - w == m2 && k > k2))) {
+      best2 = s;
+      m2 = n - w;
+      k2 = k;
+    }
+  }
+  (void)m1;
+  TypedPick pick;
+  if (best0 != kNil) {
+    pick.slot = best0;
+    return pick;
+  }
+  if (best1 != kNil) {
+    std::size_t siblings = 0;
+    const std::size_t p = pos1;
+    for (const std::uint32_t s : nodes[leaf].clusters) {
+      const Cluster& c = slots[s];
+      if (c.tokens.size() != n || c.pinned || c.tokens[p] == toks[p].hash) continue;
+      bool same = true;
+      for (std::size_t i = 0; i < n && same; ++i)
+        same = i == p || typed_same(c.tokens[i], c.var[i], toks[i].hash, kinds[i]);
+      siblings += same;
+    }
+    if (siblings + 1 >= static_cast<std::size_t>(cfg.distinct_words)) {
+      pick.slot = best1;
+      pick.open = static_cast<std::uint32_t>(p);
+    }
+    return pick;
+  }
+  pick.slot = best2;
+  return pick;
+}
+
+// Merges the line into the lowest-id cluster of the family (those that equal the line except
+// at `pos`), with `pos` open; every other member becomes an identical copy of it (a retired
+// duplicate: the lowest id wins every later lookup, and the final text of their ids is the
+// merged template). Returns the survivor's slot.
+std::uint32_t Drain::open_family(std::uint32_t leaf, std::uint32_t slot, std::uint32_t pos,
+                                 const std::vector<Token>& toks, const std::uint8_t* kinds, std::uint32_t* retired) {
+  const std::size_t n = toks.size();
+  std::vector<std::uint32_t> family;
+  for (const std::uint32_t s : nodes[leaf].clusters) {
+    const Cluster& c = slots[s];
+    if (c.tokens.size() != n || c.pinned) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < n && same; ++i)
+      same = i == pos || typed_same(c.tokens[i], c.var[i], toks[i].hash, kinds[i]);
+    if (same) family.push_back(s);
+  }
+  std::uint32_t survivor = slot;
+  for (const std::uint32_t s : family)
+    if (slots[s].id < slots[survivor].id) survivor = s;
+  merge(survivor, toks, kinds);
+  Cluster& sv = slots[survivor];
+  sv.var[pos] = kOpenKind;
+  for (const std::uint32_t s : family) {
+    if (s == survivor) continue;
+    Cluster& c = slots[s];
+    exact_remove(c.leaf, c.exact, s);
+    c.tokens = sv.tokens;
+    c.var = sv.var;
+    c.text = sv.text;
+    c.shown = sv.shown;
+    c.wildcards = sv.wildcards;
+    c.exact = sv.exact;
+    exact_insert(c.leaf, c.exact, s);
+    ++*retired;
+  }
+  memo.clear();
+  return survivor;
+}
+
+std::string Drain::canonical(std::string_view text) const {
+  std::vector<Token> toks;
+  tokenizer.tokenize(text, toks);
+  std::string out;
+  for (std::size_t i = 0; i < toks.size(); ++i)
+    tokenizer.join(out, i == 0, tokenizer.glued(text, toks[i].off), text.substr(toks[i].off, toks[i].len));
+  return out;
+}
+
+void Drain::rehash(Cluster& c) const {
+  thread_local std::vector<Token> toks;
+  c.exact = tokenizer.tokenize(c.text, toks);
+  c.tokens.clear();
+  c.wildcards = 0;
+  for (const Token& t : toks) {
+    c.tokens.push_back(t.hash);
+    c.wildcards += t.hash == kWild;
+  }
+}
+
 std::uint64_t Drain::exact_key(const std::uint64_t* hashes, std::size_t n) noexcept {
   SequenceKey k;
   for (std::size_t i = 0; i < n; ++i) k.add(hashes[i]);
@@ -31,12 +205,7 @@ namespace {
 bool same_tokens(const Cluster& c, const std::vector<Token>& toks) noexcept {
   return c.tokens.size() == toks.size();
 }
-// A token that is a variable by its look: it has a digit or a masked part ("<*>").
-bool variable_like(std::string_view tok) noexcept {
-  for (char c : tok)
-    if (c >= '0' && c <= '9') return true;
-  return tok.find(kWildcard) != std::string_view::npos;
-}
+bool variable_like(std::string_view tok) noexcept { return looks_variable(tok); }
 }  // namespace
 
 // An identical template is always the best candidate (shown in docs/parser.md); it
@@ -72,7 +241,7 @@ std::uint32_t Drain::normalized_exact(std::uint32_t leaf, std::string_view text,
   return s;
 }
 
-Drain::Drain(const DrainConfig& c) : cfg(c) { nodes.emplace_back(); }
+Drain::Drain(const DrainConfig& c) : cfg(c), tokenizer(c) { nodes.emplace_back(); }
 
 std::uint32_t Drain::new_node(std::uint32_t parent, std::uint64_t key) {
   const auto idx = static_cast<std::uint32_t>(nodes.size());
@@ -117,7 +286,9 @@ std::uint32_t Drain::insert_path(std::string_view text, const std::vector<Token>
     if (next == FlatMap::kNone) {
       const std::uint32_t wild = children.find(cur, kWild);
       const std::uint32_t count = nodes[cur].children;
-      if (cfg.parametrize_numeric_tokens && has_digit(text.substr(toks[i].off, toks[i].len))) {
+      const std::string_view tok = text.substr(toks[i].off, toks[i].len);
+      if (cfg.parametrize_numeric_tokens &&
+          (cfg.wildcard_match == WildcardMatch::typed ? looks_variable(tok) : has_digit(tok))) {
         next = wild != FlatMap::kNone ? wild : new_node(cur, kWild);
       } else if (wild != FlatMap::kNone) {
         next = count < max_children ? new_node(cur, h) : wild;
@@ -148,7 +319,8 @@ std::size_t Drain::needed_matches(std::size_t n) const noexcept {
 //   never:  classic Drain3; accept k/n >= th; rank by k, then more wildcards, then order.
 //   any:    accept k/C >= th (C = template constants; C = 0 always qualifies); rank as never.
 // Candidates are abandoned as soon as their misses exceed what the threshold allows.
-std::uint32_t Drain::best_in_leaf(std::uint32_t leaf, const std::vector<Token>& toks) const noexcept {
+std::uint32_t Drain::best_in_leaf(std::uint32_t leaf, const std::vector<Token>& toks,
+                                  const std::uint8_t* /*kinds: typed mode uses typed_pick*/) const noexcept {
   const std::size_t n = toks.size();
   const WildcardMatch mode = cfg.wildcard_match;
   const std::size_t need_n = needed_matches(n);
@@ -224,20 +396,26 @@ std::uint32_t Drain::best_in_leaf(std::uint32_t leaf, const std::vector<Token>& 
 
 // Whether `c` passes the threshold for the line (the acceptance test of best_in_leaf).
 // Used to double-check memo hits against 64-bit key collisions.
-bool Drain::qualifies(const Cluster& c, const std::vector<Token>& toks) const noexcept {
+bool Drain::qualifies(const Cluster& c, const std::vector<Token>& toks, const std::uint8_t* kinds) const noexcept {
   const std::size_t n = toks.size();
   if (c.id == kNoTemplate || c.tokens.size() != n) return false;
   std::size_t m = 0, k = 0;
+  const bool typed = cfg.wildcard_match == WildcardMatch::typed;
   for (std::size_t i = 0; i < n; ++i) {
     if (c.tokens[i] == toks[i].hash) {
       ++m;
       k += c.tokens[i] != kWild;
     } else if (c.pinned && c.tokens[i] != kWild) {
       return false;  // a pinned template takes its instances only
+    } else if (typed && typed_same(c.tokens[i], c.var[i], toks[i].hash, kinds[i])) {
+      ++m;
+    } else if (typed) {
+      return false;  // typed: only a line every position of which the template takes
     }
   }
   switch (cfg.wildcard_match) {
-    case WildcardMatch::masked: return m >= needed_matches(n);
+    case WildcardMatch::masked:
+    case WildcardMatch::typed: return m >= needed_matches(n);
     case WildcardMatch::never: return k >= needed_matches(n);
     case WildcardMatch::any: return k >= needed_matches(n - c.wildcards);
   }
@@ -289,6 +467,7 @@ void Drain::evict(std::uint32_t s) {
   by_id.erase(c.id);
   c.id = kNoTemplate;
   c.tokens.clear();
+  c.var.clear();
   c.text.clear();
   c.shown.clear();
   c.leaf = kNil;
@@ -305,31 +484,28 @@ void Drain::restyle(Cluster& c) const {
   }
 }
 
-bool Drain::merge(std::uint32_t s, const std::vector<Token>& toks) {
+bool Drain::merge(std::uint32_t s, const std::vector<Token>& toks, const std::uint8_t* kinds) {
   Cluster& c = slots[s];
   bool changed = false;
   for (std::size_t i = 0; i < toks.size(); ++i)
     if (c.tokens[i] != toks[i].hash && c.tokens[i] != kWild) {
       if (!changed) exact_remove(c.leaf, c.exact, s);
+      if (!c.var.empty())  // a differing word makes an open variable; two differing variables, a variable
+        c.var[i] = c.var[i] == kWordKind || kinds == nullptr || kinds[i] == kWordKind ? kOpenKind : kVarKind;
       c.tokens[i] = kWild;
       changed = true;
     }
   if (!changed) return false;
   memo.clear();
-  // Rebuild the text: template tokens never contain spaces.
+  // Rebuild the text: the old text's tokens (same count) with the new wildcards, the
+  // separators between them kept.
+  thread_local std::vector<Token> old;
+  tokenizer.tokenize(c.text, old);
   std::string text;
-  text.reserve(c.text.size());
-  std::size_t pos = 0;
-  for (std::size_t i = 0; i < c.tokens.size(); ++i) {
-    std::size_t end = c.text.find(' ', pos);
-    if (end == std::string::npos) end = c.text.size();
-    if (i > 0) text.push_back(' ');
-    if (c.tokens[i] == kWild)
-      text.append(kWildcard);
-    else
-      text.append(c.text, pos, end - pos);
-    pos = end + 1;
-  }
+  text.reserve(c.text.size() + 8);
+  for (std::size_t i = 0; i < old.size() && i < c.tokens.size(); ++i)
+    tokenizer.join(text, i == 0, tokenizer.glued(c.text, old[i].off),
+                   c.tokens[i] == kWild ? kWildcard : std::string_view(c.text).substr(old[i].off, old[i].len));
   c.text = std::move(text);
   restyle(c);
   c.wildcards = static_cast<std::uint32_t>(std::count(c.tokens.begin(), c.tokens.end(), kWild));
@@ -346,19 +522,34 @@ Drain::Outcome Drain::add(std::string_view text, const std::vector<Token>& toks,
     const bool is_exact = s != FlatMap::kNone && same_tokens(slots[s], toks) && exact_accepted(slots[s]);
     if (!is_exact) s = cfg.wildcard_match == WildcardMatch::any ? normalized_exact(leaf, text, toks) : kNil;
     bool memo_hit = false;
+    const std::uint8_t* kinds = nullptr;
+    std::uint32_t open = kNil;
     if (!is_exact && s == kNil) {
+      if (cfg.wildcard_match == WildcardMatch::typed) {
+        line_kinds(text, toks, kinds_);
+        kinds = kinds_.data();
+      }
       const std::uint32_t m = memo.find(leaf, ex);
-      if (m != FlatMap::kNone && slots[m].leaf == leaf && qualifies(slots[m], toks)) {
+      if (m != FlatMap::kNone && slots[m].leaf == leaf && qualifies(slots[m], toks, kinds)) {
         s = m;
         memo_hit = true;
       } else {
         out.scanned = true;
         out.scored = static_cast<std::uint32_t>(nodes[leaf].clusters.size());
-        s = best_in_leaf(leaf, toks);
+        if (kinds != nullptr) {
+          const TypedPick pick = typed_pick(leaf, toks, kinds);
+          s = pick.slot;
+          open = pick.open;
+        } else {
+          s = best_in_leaf(leaf, toks, kinds);
+        }
       }
     }
     if (s != kNil) {
-      if (!is_exact && merge(s, toks)) {
+      if (open != kNil) {
+        s = open_family(leaf, s, open, toks, kinds, &out.retired);
+        out.change = ChangeKind::template_changed;
+      } else if (!is_exact && merge(s, toks, kinds)) {
         out.change = ChangeKind::template_changed;
       } else if (out.scanned && !memo_hit) {
         if (memo.size() >= kMemoCap) memo.clear();
@@ -411,9 +602,9 @@ std::uint32_t Drain::create(std::string_view text, const std::vector<Token>& tok
   for (std::size_t i = 0; i < toks.size(); ++i) {
     c.tokens[i] = toks[i].hash;
     c.wildcards += toks[i].hash == kWild;
-    if (i > 0) c.text.push_back(' ');
-    c.text.append(text.substr(toks[i].off, toks[i].len));
+    tokenizer.join(c.text, i == 0, tokenizer.glued(text, toks[i].off), text.substr(toks[i].off, toks[i].len));
   }
+  if (cfg.wildcard_match == WildcardMatch::typed) template_kinds(c); else c.var.clear();
   restyle(c);
   nodes[target].clusters.push_back(s);
   exact_insert(target, ex, s);
@@ -437,6 +628,7 @@ std::pair<std::uint32_t, bool> Drain::pin(std::string_view text, const std::vect
   }
   if (!slots[s].pinned) {
     slots[s].pinned = true;
+    if (cfg.wildcard_match == WildcardMatch::typed) template_kinds(slots[s]);
     memo.clear();  // earlier scans may have chosen another cluster for its instances
   }
   return {s, created};
@@ -449,8 +641,21 @@ TemplateId Drain::match(std::string_view text, const std::vector<Token>& toks, s
   if (s == FlatMap::kNone || !same_tokens(slots[s], toks) || !exact_accepted(slots[s])) {
     s = cfg.wildcard_match == WildcardMatch::any ? normalized_exact(leaf, text, toks) : kNil;
     if (s == kNil) {
+      thread_local std::vector<std::uint8_t> kbuf;
+      const std::uint8_t* kinds = nullptr;
+      if (cfg.wildcard_match == WildcardMatch::typed) {
+        line_kinds(text, toks, kbuf);
+        kinds = kbuf.data();
+      }
       const std::uint32_t m = memo.find(leaf, ex);
-      s = m != FlatMap::kNone && slots[m].leaf == leaf && qualifies(slots[m], toks) ? m : best_in_leaf(leaf, toks);
+      if (m != FlatMap::kNone && slots[m].leaf == leaf && qualifies(slots[m], toks, kinds)) {
+        s = m;
+      } else if (kinds != nullptr) {
+        const TypedPick pick = typed_pick(leaf, toks, kinds);
+        s = pick.open == kNil ? pick.slot : kNil;  // opening a variable is a change: not a match
+      } else {
+        s = best_in_leaf(leaf, toks, kinds);
+      }
     }
   }
   return s == kNil ? kNoTemplate : slots[s].id;
@@ -465,7 +670,8 @@ std::size_t Drain::memory_bytes() const noexcept {
   std::size_t b = nodes.capacity() * sizeof(Node) + children.memory_bytes() + exact.memory_bytes() + memo.memory_bytes() +
                   slots.capacity() * sizeof(Cluster) + free_slots.capacity() * sizeof(std::uint32_t);
   for (const Node& n : nodes) b += n.clusters.capacity() * sizeof(std::uint32_t);
-  for (const Cluster& c : slots) b += c.tokens.capacity() * sizeof(std::uint64_t) + c.text.capacity() + c.shown.capacity();
+  for (const Cluster& c : slots)
+    b += c.tokens.capacity() * sizeof(std::uint64_t) + c.var.capacity() + c.text.capacity() + c.shown.capacity();
   // unordered_map: one node (key, value, next pointer, cached hash) per entry + buckets.
   b += by_id.size() * (sizeof(std::pair<const TemplateId, std::uint32_t>) + 2 * sizeof(void*)) +
        by_id.bucket_count() * sizeof(void*);

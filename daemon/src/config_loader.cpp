@@ -44,8 +44,18 @@ void read_choice(YamlSection& s, const char* key, const std::array<const char*, 
 
 core::ParserConfig read_parser(YamlSection s) {
   core::ParserConfig c;
+  if (s.has("preset")) {  // start from a built-in preset; the keys below override it
+    std::string name;
+    s.get("preset", name);
+    if (!core::parser_preset(name, &c)) {
+      std::string list;
+      for (const auto& n : core::parser_preset_names()) list += (list.empty() ? "" : ", ") + n;
+      s.fail("preset", "unknown preset '" + name + "' (known: " + list + ")");
+    }
+  }
   s.get("log_format", c.log_format);
   s.get("max_line_bytes", c.max_line_bytes);
+  if (s.has("masks")) c.masks.clear();  // a masks list replaces the preset's
   for (auto& m : s.list("masks")) {
     core::MaskRule r;
     m.require("name", r.name);
@@ -61,10 +71,12 @@ core::ParserConfig read_parser(YamlSection s) {
   d.get("max_children", c.drain.max_children);
   d.get("max_clusters", c.drain.max_clusters);
   d.get("extra_delimiters", c.drain.extra_delimiters);
+  d.get("punctuation_tokens", c.drain.punctuation_tokens);
+  d.get("distinct_words", c.drain.distinct_words);
   d.get("parametrize_numeric_tokens", c.drain.parametrize_numeric_tokens);
   // Enumerators in declaration order (core/parser_config.hpp, core/template_style.hpp).
   int wildcard = static_cast<int>(c.drain.wildcard_match);
-  read_choice(d, "wildcard_match", std::array{"masked", "never", "any"}, wildcard);
+  read_choice(d, "wildcard_match", std::array{"masked", "never", "any", "typed"}, wildcard);
   c.drain.wildcard_match = static_cast<core::WildcardMatch>(wildcard);
   int style = static_cast<int>(c.drain.template_style);
   read_choice(d, "template_style", std::array{"drain", "loghub2"}, style);
