@@ -29,6 +29,8 @@ int run_train(const TrainOptions& o) {
   SessionInput in;
   std::optional<models::RawInputSettings> raw;
   if (!o.input.empty()) {
+    // A raw log without a `parser:` section is parsed with the built-in default preset.
+    if (!cfg.has_parser) core::parser_preset("default", &cfg.parser);
     in = read_raw_sessions(o.input, cfg.parser, m.session_key, m.count_window_lines);
     raw = models::RawInputSettings{cfg.parser, m.session_key, m.count_window_lines};
     std::fprintf(stderr, "train: %zu lines -> %zu sessions, %zu templates (%zu lines without a session key)\n",

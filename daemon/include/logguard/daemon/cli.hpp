@@ -11,4 +11,8 @@ enum ExitCode : int { kOk = 0, kRuntimeError = 1, kUsageError = 2, kConfigError 
 /// reason on stderr. Never throws.
 int run_cli(int argc, char** argv);
 
+/// The same with only the `parse` command: what the `logguard` executable runs for
+/// `logguard parse` without loading the model libraries (apps/logguard/main.cpp).
+int run_parse_cli(int argc, char** argv);
+
 }  // namespace logguard::daemon
