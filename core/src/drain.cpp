@@ -52,27 +52,30 @@ inline bool typed_same(std::uint64_t t, std::uint8_t tk, std::uint64_t h, std::u
 }
 }  // namespace
 
-// typed: w = positions that are not typed_same (word differences). A candidate with w == 0
-// takes the line (more equal constants first, then leaf order; a pinned instance first). Else
-// one with w == 1 at position p, n >= 2 and an equal constant opens p as a variable if the
-// leaf already holds distinct_words - 1 clusters that equal the line everywhere but at p
-// (each a different word there); else the line starts a new sibling. Else one with w >= 2
-// passing the classic threshold (equal or typed-same positions / n >= st) takes it.
+// typed: w = positions that are not typed_same (word differences, the set D). A candidate
+// with w == 0 takes the line (more equal constants first, then leaf order; a pinned instance
+// first). Else the candidate with the fewest word differences (then more equal constants,
+// then leaf order) is considered, if it has an equal constant and w <= max(1, n / 3): the
+// clusters of the leaf that equal the line outside D (its family, itself included) are
+// collected, and if every position of D holds distinct_words different words among them and
+// the line, those positions become variables (`open`). Else it takes the line if it passes
+// the classic threshold ((n - w) / n >= st), else the line starts a new template.
 Drain::TypedPick Drain::typed_pick(std::uint32_t leaf, const std::vector<Token>& toks,
                                    const std::uint8_t* kinds) const noexcept {
   const std::size_t n = toks.size();
   const std::size_t need_n = needed_matches(n);
-  std::uint32_t best0 = kNil, best1 = kNil, best2 = kNil, pos1 = kNil;
-  std::size_t k0 = 0, m1 = 0, k1 = 0, m2 = 0, k2 = 0;
+  const std::size_t allowed = n >= need_n ? n - need_n : 0;  // word differences the threshold allows
+  const std::size_t family_max = std::min<std::size_t>(TypedPick::kMaxOpen, std::max<std::size_t>(1, n / 3));
+  const std::size_t limit = std::max(allowed, family_max);
+  std::uint32_t best0 = kNil, best = kNil;
+  std::size_t k0 = 0, wb = 0, kb = 0;
   bool pinned0 = false;
   for (const std::uint32_t s : nodes[leaf].clusters) {
     const Cluster& c = slots[s];
     if (c.tokens.size() != n) continue;
     const std::uint64_t* t = c.tokens.data();
     const std::uint8_t* tk = c.var.data();
-    std::size_t k = 0, w = 0, first = kNil;
-    const std::size_t allowed = n >= need_n ? n - need_n : 0;
-    const std::size_t limit = std::max<std::size_t>(1, allowed);
+    std::size_t k = 0, w = 0;
     for (std::size_t i = 0; i < n; ++i) {
       if (t[i] == toks[i].hash) {
         k += t[i] != kWild;
@@ -81,73 +84,82 @@ Drain::TypedPick Drain::typed_pick(std::uint32_t leaf, const std::vector<Token>&
           w = n + 1;
           break;
         }
-        if (w++ == 0) first = i;
-        if (w > limit) break;
+        if (++w > limit) break;
       }
     }
-    if (w > n) continue;
+    if (w > limit || w > n) continue;
     if (w == 0) {
       if (c.pinned ? (!pinned0 || k > k0) : (!pinned0 && (best0 == kNil || k > k0))) {
         best0 = s;
         k0 = k;
         pinned0 = c.pinned;
       }
-    } else if (c.pinned) {
-      continue;
-    } else if (w == 1) {
-      if (n >= 2 && k >= 1 && (best1 == kNil || k > k1)) {
-        best1 = s;
-        k1 = k;
-        m1 = n - 1;
-        pos1 = static_cast<std::uint32_t>(first);
-      }
-    } else if (w <= allowed && n - w >= need_n && (best2 == kNil || n - w > m2 || (n - w == m2 && k > k2))) {
-      best2 = s;
-      m2 = n - w;
-      k2 = k;
+    } else if (!c.pinned && (best == kNil || w < wb || (w == wb && k > kb))) {
+      best = s;
+      wb = w;
+      kb = k;
     }
   }
-  (void)m1;
   TypedPick pick;
-  if (best0 != kNil) {
+  if (best0 != kNil || best == kNil) {
     pick.slot = best0;
     return pick;
   }
-  if (best1 != kNil) {
-    std::size_t siblings = 0;
-    const std::size_t p = pos1;
+  const Cluster& b = slots[best];
+  if (n >= 2 && kb >= 1 && wb <= family_max) {
+    std::uint32_t d[TypedPick::kMaxOpen];
+    std::size_t nd = 0;
+    for (std::size_t i = 0; i < n && nd < wb; ++i)
+      if (!typed_same(b.tokens[i], b.var[i], toks[i].hash, kinds[i])) d[nd++] = static_cast<std::uint32_t>(i);
+    // Distinct words at each position of D among the family and the line (up to distinct_words).
+    const auto want = static_cast<std::size_t>(cfg.distinct_words);
+    std::vector<std::uint64_t> seen[TypedPick::kMaxOpen];
+    for (std::size_t j = 0; j < nd; ++j) seen[j].push_back(toks[d[j]].hash);
     for (const std::uint32_t s : nodes[leaf].clusters) {
       const Cluster& c = slots[s];
-      if (c.tokens.size() != n || c.pinned || c.tokens[p] == toks[p].hash) continue;
-      bool same = true;
-      for (std::size_t i = 0; i < n && same; ++i)
-        same = i == p || typed_same(c.tokens[i], c.var[i], toks[i].hash, kinds[i]);
-      siblings += same;
+      if (c.tokens.size() != n || c.pinned) continue;
+      bool mate = true;
+      for (std::size_t i = 0, j = 0; i < n && mate; ++i) {
+        if (j < nd && d[j] == i) {
+          ++j;
+          continue;
+        }
+        mate = typed_same(c.tokens[i], c.var[i], toks[i].hash, kinds[i]);
+      }
+      if (!mate) continue;
+      for (std::size_t j = 0; j < nd; ++j) {
+        auto& v = seen[j];
+        if (v.size() < want && std::find(v.begin(), v.end(), c.tokens[d[j]]) == v.end()) v.push_back(c.tokens[d[j]]);
+      }
     }
-    if (siblings + 1 >= static_cast<std::size_t>(cfg.distinct_words)) {
-      pick.slot = best1;
-      pick.open = static_cast<std::uint32_t>(p);
+    bool open = true;
+    for (std::size_t j = 0; j < nd && open; ++j) open = seen[j].size() >= want;
+    if (open) {
+      pick.slot = best;
+      pick.nopen = static_cast<std::uint32_t>(nd);
+      std::copy(d, d + nd, pick.open);
+      return pick;
     }
-    return pick;
   }
-  pick.slot = best2;
+  if (wb <= allowed) pick.slot = best;  // the classic threshold
   return pick;
 }
 
-// Merges the line into the lowest-id cluster of the family (those that equal the line except
-// at `pos`), with `pos` open; every other member becomes an identical copy of it (a retired
-// duplicate: the lowest id wins every later lookup, and the final text of their ids is the
-// merged template). Returns the survivor's slot.
-std::uint32_t Drain::open_family(std::uint32_t leaf, std::uint32_t slot, std::uint32_t pos,
+// Merges the line into the lowest-id cluster of the family (those that equal the line outside
+// the positions `open`), with those positions open; every other member becomes an identical
+// copy of it (a retired duplicate: the lowest id wins every later lookup, and the final text
+// of their ids is the merged template). Returns the survivor's slot.
+std::uint32_t Drain::open_family(std::uint32_t leaf, std::uint32_t slot, const TypedPick& pick,
                                  const std::vector<Token>& toks, const std::uint8_t* kinds, std::uint32_t* retired) {
   const std::size_t n = toks.size();
+  auto is_open = [&](std::size_t i) { return std::find(pick.open, pick.open + pick.nopen, i) != pick.open + pick.nopen; };
   std::vector<std::uint32_t> family;
   for (const std::uint32_t s : nodes[leaf].clusters) {
     const Cluster& c = slots[s];
     if (c.tokens.size() != n || c.pinned) continue;
     bool same = true;
     for (std::size_t i = 0; i < n && same; ++i)
-      same = i == pos || typed_same(c.tokens[i], c.var[i], toks[i].hash, kinds[i]);
+      same = is_open(i) || typed_same(c.tokens[i], c.var[i], toks[i].hash, kinds[i]);
     if (same) family.push_back(s);
   }
   std::uint32_t survivor = slot;
@@ -155,7 +167,17 @@ std::uint32_t Drain::open_family(std::uint32_t leaf, std::uint32_t slot, std::ui
     if (slots[s].id < slots[survivor].id) survivor = s;
   merge(survivor, toks, kinds);
   Cluster& sv = slots[survivor];
-  sv.var[pos] = kOpenKind;
+  for (std::uint32_t j = 0; j < pick.nopen; ++j) {
+    const std::uint32_t p = pick.open[j];
+    if (sv.tokens[p] != kWild) {  // equal to the line there: still a variable of the family
+      exact_remove(sv.leaf, sv.exact, survivor);
+      sv.tokens[p] = kWild;
+      sv.exact = exact_key(sv.tokens.data(), sv.tokens.size());
+      exact_insert(sv.leaf, sv.exact, survivor);
+    }
+    sv.var[p] = kOpenKind;
+  }
+  rebuild_text(sv);
   for (const std::uint32_t s : family) {
     if (s == survivor) continue;
     Cluster& c = slots[s];
@@ -497,8 +519,15 @@ bool Drain::merge(std::uint32_t s, const std::vector<Token>& toks, const std::ui
     }
   if (!changed) return false;
   memo.clear();
-  // Rebuild the text: the old text's tokens (same count) with the new wildcards, the
-  // separators between them kept.
+  rebuild_text(c);
+  c.exact = exact_key(c.tokens.data(), c.tokens.size());
+  exact_insert(c.leaf, c.exact, s);
+  return true;
+}
+
+// Rewrites c.text (and the emitted style, the wildcard count) from c.tokens: the old text's
+// tokens (same count) with "<*>" where the token hash is the wildcard's, separators kept.
+void Drain::rebuild_text(Cluster& c) const {
   thread_local std::vector<Token> old;
   tokenizer.tokenize(c.text, old);
   std::string text;
@@ -509,9 +538,6 @@ bool Drain::merge(std::uint32_t s, const std::vector<Token>& toks, const std::ui
   c.text = std::move(text);
   restyle(c);
   c.wildcards = static_cast<std::uint32_t>(std::count(c.tokens.begin(), c.tokens.end(), kWild));
-  c.exact = exact_key(c.tokens.data(), c.tokens.size());
-  exact_insert(c.leaf, c.exact, s);
-  return true;
 }
 
 Drain::Outcome Drain::add(std::string_view text, const std::vector<Token>& toks, std::uint64_t ex) {
@@ -523,7 +549,7 @@ Drain::Outcome Drain::add(std::string_view text, const std::vector<Token>& toks,
     if (!is_exact) s = cfg.wildcard_match == WildcardMatch::any ? normalized_exact(leaf, text, toks) : kNil;
     bool memo_hit = false;
     const std::uint8_t* kinds = nullptr;
-    std::uint32_t open = kNil;
+    TypedPick pick;
     if (!is_exact && s == kNil) {
       if (cfg.wildcard_match == WildcardMatch::typed) {
         line_kinds(text, toks, kinds_);
@@ -537,17 +563,16 @@ Drain::Outcome Drain::add(std::string_view text, const std::vector<Token>& toks,
         out.scanned = true;
         out.scored = static_cast<std::uint32_t>(nodes[leaf].clusters.size());
         if (kinds != nullptr) {
-          const TypedPick pick = typed_pick(leaf, toks, kinds);
+          pick = typed_pick(leaf, toks, kinds);
           s = pick.slot;
-          open = pick.open;
         } else {
           s = best_in_leaf(leaf, toks, kinds);
         }
       }
     }
     if (s != kNil) {
-      if (open != kNil) {
-        s = open_family(leaf, s, open, toks, kinds, &out.retired);
+      if (pick.nopen != 0) {
+        s = open_family(leaf, s, pick, toks, kinds, &out.retired);
         out.change = ChangeKind::template_changed;
       } else if (!is_exact && merge(s, toks, kinds)) {
         out.change = ChangeKind::template_changed;
@@ -652,7 +677,7 @@ TemplateId Drain::match(std::string_view text, const std::vector<Token>& toks, s
         s = m;
       } else if (kinds != nullptr) {
         const TypedPick pick = typed_pick(leaf, toks, kinds);
-        s = pick.open == kNil ? pick.slot : kNil;  // opening a variable is a change: not a match
+        s = pick.nopen == 0 ? pick.slot : kNil;  // opening a variable is a change: not a match
       } else {
         s = best_in_leaf(leaf, toks, kinds);
       }

@@ -136,15 +136,18 @@ class Drain {
                                  const std::vector<Token>& toks) const noexcept;
   std::uint32_t best_in_leaf(std::uint32_t leaf, const std::vector<Token>& toks,
                              const std::uint8_t* kinds) const noexcept;
-  // typed mode: the cluster to take the line (kNil: create one); `open` = the position of a
-  // word that becomes a variable because distinct_words siblings differ only there (else kNil).
+  // typed mode: the cluster to take the line (kNil: create one); `open` = the positions where
+  // words become variables because the family holds distinct_words different words there.
   struct TypedPick {
+    static constexpr std::size_t kMaxOpen = 16;
     std::uint32_t slot = kNil;
-    std::uint32_t open = kNil;
+    std::uint32_t nopen = 0;
+    std::uint32_t open[kMaxOpen] = {};
   };
   TypedPick typed_pick(std::uint32_t leaf, const std::vector<Token>& toks, const std::uint8_t* kinds) const noexcept;
-  std::uint32_t open_family(std::uint32_t leaf, std::uint32_t slot, std::uint32_t pos, const std::vector<Token>& toks,
+  std::uint32_t open_family(std::uint32_t leaf, std::uint32_t slot, const TypedPick& pick, const std::vector<Token>& toks,
                             const std::uint8_t* kinds, std::uint32_t* retired);
+  void rebuild_text(Cluster& c) const;
   bool merge(std::uint32_t slot, const std::vector<Token>& toks, const std::uint8_t* kinds = nullptr);
   void evict(std::uint32_t slot);
   void lru_unlink(std::uint32_t slot) noexcept;

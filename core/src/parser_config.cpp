@@ -54,7 +54,7 @@ bool parser_preset(std::string_view name, ParserConfig* out) {
   // Chosen by bench/parser_cv.py on the 16 Loghub systems (docs/parser-accuracy.md): with
   // typed matching only a word difference can keep a line from its template; similarity 1.0
   // leaves the decision to distinct_words (a position takes any word after 6 distinct ones).
-  c.drain.depth = 5;
+  c.drain.depth = 4;
   c.drain.similarity_threshold = 1.0;
   c.drain.distinct_words = 6;
   c.drain.wildcard_match = WildcardMatch::typed;

@@ -263,6 +263,42 @@ TEST_CASE("typed: a position takes any word once distinct_words words were seen 
   CHECK(r.change == ChangeKind::none);
 }
 
+TEST_CASE("typed: retired copies do not count as more distinct words", "[preset][drain][typed]") {
+  ParserConfig c = test::content_config();
+  c.drain.wildcard_match = WildcardMatch::typed;
+  c.drain.similarity_threshold = 1.0;
+  c.drain.distinct_words = 3;
+  c.drain.depth = 3;
+  LineParser p(c);
+  const auto a = p.parse("a X b c");
+  p.parse("a Y b c");
+  CHECK(p.parse("a Z b c").template_text == "a <*> b c");  // three words at position 1: open
+  // Position 3 has seen one word ("c", held by the survivor and its two retired copies).
+  const auto d = p.parse("a Q b d");
+  CHECK(d.template_id != a.template_id);
+  CHECK(d.change == ChangeKind::created);
+}
+
+TEST_CASE("typed: several word positions open together", "[preset][drain][typed]") {
+  ParserConfig c = test::content_config();
+  c.drain.wildcard_match = WildcardMatch::typed;
+  c.drain.similarity_threshold = 1.0;
+  c.drain.distinct_words = 3;
+  LineParser p(c);
+  // Two unmasked variables per line, never the same pair twice: without multi-position
+  // families every line would start a template (and every later line scan all of them).
+  const char* users[] = {"alice", "bob", "carol", "dave", "erin", "frank"};
+  const char* hosts[] = {"alpha", "beta", "gamma", "delta", "eps", "zeta"};
+  TemplateId last = kNoTemplate;
+  for (int i = 0; i < 6; ++i)
+    last = p.parse(std::string("session opened for user ") + users[i] + " on host " + hosts[i] + " by cron").template_id;
+  CHECK(p.template_text(last) == "session opened for user <*> on host <*> by cron");
+  CHECK(p.parse("session opened for user zoe on host omega by cron").template_id == last);
+  CHECK(p.cluster_count() <= 3);  // two siblings before the third word, retired since
+  // Too many differing words for a family (more than a third of the tokens): no merge.
+  CHECK(p.parse("session closed from node ab at port cd by cron").template_id != last);
+}
+
 TEST_CASE("typed: pinned templates take their instances only", "[preset][drain][typed][pin]") {
   ParserConfig c = test::content_config({{"n", "number", "", "<*>"}});
   c.drain.wildcard_match = WildcardMatch::typed;

@@ -177,8 +177,8 @@ TEST_CASE("the default preset keeps its accuracy on the 16 Loghub systems", "[ac
   }
   const double n = static_cast<double>(std::size(systems));
   INFO("averages: GA " << sum.ga / n << " PA " << sum.pa / n << " FGA " << sum.fga / n << " FTA " << sum.fta / n);
-  CHECK(sum.ga / n >= 0.90);  // measured 0.922
-  CHECK(sum.fga / n >= 0.88);  // 0.909
-  CHECK(sum.pa / n >= 0.70);   // 0.725
-  CHECK(sum.fta / n >= 0.67);  // 0.700
+  CHECK(sum.ga / n >= 0.90);  // measured 0.921
+  CHECK(sum.fga / n >= 0.89);  // 0.912
+  CHECK(sum.pa / n >= 0.70);   // 0.724
+  CHECK(sum.fta / n >= 0.67);  // 0.696
 }
