@@ -142,7 +142,7 @@ class Drain {
     static constexpr std::size_t kMaxOpen = 16;
     std::uint32_t slot = kNil;
     std::uint32_t nopen = 0;
-    std::uint32_t open[kMaxOpen] = {};
+    std::uint32_t open[kMaxOpen];  // the first nopen entries are set
   };
   TypedPick typed_pick(std::uint32_t leaf, const std::vector<Token>& toks, const std::uint8_t* kinds) const noexcept;
   std::uint32_t open_family(std::uint32_t leaf, std::uint32_t slot, const TypedPick& pick, const std::vector<Token>& toks,

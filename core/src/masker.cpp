@@ -698,6 +698,9 @@ Masker::Masker(const std::vector<MaskRule>& rules) {
                                         kind == Builtin::numeric || kind == Builtin::hostport ||
                                         kind == Builtin::datetime);
       p.builtins.push_back(std::move(b));
+      // The shape pre-filter pays off for passes with many or costly scanners (the default
+      // preset's); a few digit-gated rules (the HDFS config's) are tried directly.
+      p.prefilter = !p.digit_gated || p.builtins.size() > 4;
     } else {
       RE2::Options opt;
       opt.set_log_errors(false);
@@ -721,21 +724,32 @@ void Masker::scan_range(const Pass& p, std::string_view in, std::size_t i, std::
       std::size_t mlen = 0;
       const BuiltinRule* hit = nullptr;
       std::size_t run = 0;
-      while (is_word(at(in, i + run))) ++run;
-      const unsigned char after = at(in, i + run);
-      // Fast path: a plain lowercase word (short, not after a quote, followed by none of the
-      // bytes that continue a compound shape) can start no built-in match: see possible().
-      if (kT.alpha[c] && run < 8 && !(c >= 'A' && c <= 'Z' && run >= 3) && after != '.' && after != '-' &&
-          after != ':' && after != '+' && after != '_' && !(i > 0 && (in[i - 1] == '"' || in[i - 1] == '\''))) {
-        i = std::min(end, i + run);
-        continue;
-      }
-      for (const BuiltinRule& b : p.builtins) {
-        if (!b.can_start[c] || !possible(b.kind, in, i, c, run, after)) continue;
-        mlen = scan_one(b.kind, in, i);
-        if (mlen != 0) {
-          hit = &b;
-          break;
+      if (p.prefilter) {
+        while (is_word(at(in, i + run))) ++run;
+        const unsigned char after = at(in, i + run);
+        // Fast path: a plain lowercase word (short, not after a quote, followed by none of the
+        // bytes that continue a compound shape) can start no built-in match: see possible().
+        if (kT.alpha[c] && run < 8 && !(c >= 'A' && c <= 'Z' && run >= 3) && after != '.' && after != '-' &&
+            after != ':' && after != '+' && after != '_' && !(i > 0 && (in[i - 1] == '"' || in[i - 1] == '\''))) {
+          i = std::min(end, i + run);
+          continue;
+        }
+        for (const BuiltinRule& b : p.builtins) {
+          if (!b.can_start[c] || !possible(b.kind, in, i, c, run, after)) continue;
+          mlen = scan_one(b.kind, in, i);
+          if (mlen != 0) {
+            hit = &b;
+            break;
+          }
+        }
+      } else {  // few cheap rules: trying them costs less than the pre-filter
+        for (const BuiltinRule& b : p.builtins) {
+          if (!b.can_start[c]) continue;
+          mlen = scan_one(b.kind, in, i);
+          if (mlen != 0) {
+            hit = &b;
+            break;
+          }
         }
       }
       if (hit != nullptr) {
@@ -761,8 +775,10 @@ void Masker::scan_range(const Pass& p, std::string_view in, std::size_t i, std::
         copied = i;
         continue;
       }
-      i = std::min(end, i + (run > 0 ? run : 1));  // the rest of the word cannot start a match
-      continue;
+      if (run > 0) {
+        i = std::min(end, i + run);  // the rest of the word cannot start a match
+        continue;
+      }
     }
     // No match here: the rest of a word cannot start a match (no left boundary).
     ++i;

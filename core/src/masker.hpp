@@ -81,6 +81,7 @@ class Masker {
     std::vector<BuiltinRule> builtins;   // built-in pass (regex == nullptr)
     std::shared_ptr<re2::RE2> regex;     // else: regex pass
     bool merge_lists = false;            // built-in pass with a value_list rule
+    bool prefilter = false;              // try scanners only where possible() allows
     std::string replacement;
     bool can_start[256] = {};            // built-in pass: bytes that may start a match
     bool digit_gated = true;             // every rule's match contains a digit
