@@ -13,6 +13,9 @@
 //   format-only   log_format, no masks
 //   format+re2    log_format + the same three masks written as RE2 regexes
 //   hdfs-yaml     configs/loghub/HDFS.yaml: built-in masks hdfs_block_list, number
+//   preset-default  the built-in default preset (parser: {preset: default}) with the HDFS
+//                 log_format: every built-in mask of the preset, punctuation tokens, typed Drain
+//   preset-noformat the default preset alone (no log_format: the header is content too)
 //   templates-K   format+masks over a synthesized corpus with about K distinct templates:
 //                 every content token that the masks do not replace entirely (numbers,
 //                 blk ids, ip:port) gets the suffix "_<code(v)>" for a variant v in [0, V),
@@ -225,6 +228,13 @@ int main(int argc, char** argv) {
   if (want("format-only")) run("format-only", hdfs_config(true, 0), lines, n);
   if (want("format+re2")) run("format+re2", hdfs_config(true, 2), lines, n);
   if (want("hdfs-yaml")) run("hdfs-yaml", hdfs_config(true, 3), lines, n);
+  if (want("preset-default") || want("preset-noformat")) {
+    ParserConfig preset;
+    parser_preset("default", &preset);
+    if (want("preset-noformat")) run("preset-noformat", preset, lines, n);
+    preset.log_format = hdfs_config(true, 0).log_format;
+    if (want("preset-default")) run("preset-default", preset, lines, n);
+  }
   if (want("templates") && templates > 0) {
     const std::size_t t_base = std::max<std::size_t>(1, base.clusters);
     std::size_t variants = (templates + t_base - 1) / t_base;

@@ -19,6 +19,202 @@ bool has_digit(std::string_view s) noexcept {
 
 std::uint64_t Drain::wildcard_hash() noexcept { return kWild; }
 
+namespace {
+// A token that is a variable by its look: it has a digit or a masked part ("<*>").
+bool looks_variable(std::string_view tok) noexcept {
+  for (char c : tok)
+    if (c >= '0' && c <= '9') return true;
+  return tok.find(kWildcard) != std::string_view::npos;
+}
+}  // namespace
+
+void Drain::line_kinds(std::string_view text, const std::vector<Token>& toks, std::vector<std::uint8_t>& out) {
+  out.resize(toks.size());
+  for (std::size_t i = 0; i < toks.size(); ++i) out[i] = looks_variable(text.substr(toks[i].off, toks[i].len)) ? 1 : 0;
+}
+
+void Drain::template_kinds(Cluster& c) const {
+  thread_local std::vector<Token> toks;
+  tokenizer.tokenize(c.text, toks);
+  c.var.assign(c.tokens.size(), kWordKind);
+  for (std::size_t i = 0; i < c.tokens.size() && i < toks.size(); ++i) {
+    if (c.tokens[i] == kWild)
+      c.var[i] = c.pinned ? kOpenKind : kVarKind;  // a pinned template's variables take any token
+    else if (!c.pinned && looks_variable(std::string_view(c.text).substr(toks[i].off, toks[i].len)))
+      c.var[i] = kVarKind;  // (a pinned template's constants must be equal)
+  }
+}
+
+namespace {
+// Typed comparison of one position: equal, or a template variable that takes the token.
+inline bool typed_same(std::uint64_t t, std::uint8_t tk, std::uint64_t h, std::uint8_t lk) noexcept {
+  return t == h || tk == kOpenKind || (tk == kVarKind && lk != 0);
+}
+}  // namespace
+
+// typed: w = positions that are not typed_same (word differences, the set D). A candidate
+// with w == 0 takes the line (more equal constants first, then leaf order; a pinned instance
+// first). Else the candidate with the fewest word differences (then more equal constants,
+// then leaf order) is considered, if it has an equal constant and w <= max(1, n / 3): the
+// clusters of the leaf that equal the line outside D (its family, itself included) are
+// collected, and if every position of D holds distinct_words different words among them and
+// the line, those positions become variables (`open`). Else it takes the line if it passes
+// the classic threshold ((n - w) / n >= st), else the line starts a new template.
+Drain::TypedPick Drain::typed_pick(std::uint32_t leaf, const std::vector<Token>& toks,
+                                   const std::uint8_t* kinds) const noexcept {
+  const std::size_t n = toks.size();
+  const std::size_t need_n = needed_matches(n);
+  const std::size_t allowed = n >= need_n ? n - need_n : 0;  // word differences the threshold allows
+  const std::size_t family_max = std::min<std::size_t>(TypedPick::kMaxOpen, std::max<std::size_t>(1, n / 3));
+  const std::size_t limit = std::max(allowed, family_max);
+  std::uint32_t best0 = kNil, best = kNil;
+  std::size_t k0 = 0, wb = 0, kb = 0;
+  bool pinned0 = false;
+  for (const std::uint32_t s : nodes[leaf].clusters) {
+    const Cluster& c = slots[s];
+    if (c.tokens.size() != n) continue;
+    const std::uint64_t* t = c.tokens.data();
+    const std::uint8_t* tk = c.var.data();
+    std::size_t k = 0, w = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (t[i] == toks[i].hash) {
+        k += t[i] != kWild;
+      } else if (!typed_same(t[i], tk[i], toks[i].hash, kinds[i])) {
+        if (c.pinned && t[i] != kWild) {  // a pinned template takes its instances only
+          w = n + 1;
+          break;
+        }
+        if (++w > limit) break;
+      }
+    }
+    if (w > limit || w > n) continue;
+    if (w == 0) {
+      if (c.pinned ? (!pinned0 || k > k0) : (!pinned0 && (best0 == kNil || k > k0))) {
+        best0 = s;
+        k0 = k;
+        pinned0 = c.pinned;
+      }
+    } else if (!c.pinned && (best == kNil || w < wb || (w == wb && k > kb))) {
+      best = s;
+      wb = w;
+      kb = k;
+    }
+  }
+  TypedPick pick;
+  if (best0 != kNil || best == kNil) {
+    pick.slot = best0;
+    return pick;
+  }
+  const Cluster& b = slots[best];
+  if (n >= 2 && kb >= 1 && wb <= family_max) {
+    std::uint32_t d[TypedPick::kMaxOpen];
+    std::size_t nd = 0;
+    for (std::size_t i = 0; i < n && nd < wb; ++i)
+      if (!typed_same(b.tokens[i], b.var[i], toks[i].hash, kinds[i])) d[nd++] = static_cast<std::uint32_t>(i);
+    // Distinct words at each position of D among the family and the line (up to distinct_words).
+    const auto want = static_cast<std::size_t>(cfg.distinct_words);
+    std::vector<std::uint64_t> seen[TypedPick::kMaxOpen];
+    for (std::size_t j = 0; j < nd; ++j) seen[j].push_back(toks[d[j]].hash);
+    for (const std::uint32_t s : nodes[leaf].clusters) {
+      const Cluster& c = slots[s];
+      if (c.tokens.size() != n || c.pinned) continue;
+      bool mate = true;
+      for (std::size_t i = 0, j = 0; i < n && mate; ++i) {
+        if (j < nd && d[j] == i) {
+          ++j;
+          continue;
+        }
+        mate = typed_same(c.tokens[i], c.var[i], toks[i].hash, kinds[i]);
+      }
+      if (!mate) continue;
+      for (std::size_t j = 0; j < nd; ++j) {
+        auto& v = seen[j];
+        if (v.size() < want && std::find(v.begin(), v.end(), c.tokens[d[j]]) == v.end()) v.push_back(c.tokens[d[j]]);
+      }
+    }
+    bool open = true;
+    for (std::size_t j = 0; j < nd && open; ++j) open = seen[j].size() >= want;
+    if (open) {
+      pick.slot = best;
+      pick.nopen = static_cast<std::uint32_t>(nd);
+      std::copy(d, d + nd, pick.open);
+      return pick;
+    }
+  }
+  if (wb <= allowed) pick.slot = best;  // the classic threshold
+  return pick;
+}
+
+// Merges the line into the lowest-id cluster of the family (those that equal the line outside
+// the positions `open`), with those positions open; every other member becomes an identical
+// copy of it (a retired duplicate: the lowest id wins every later lookup, and the final text
+// of their ids is the merged template). Returns the survivor's slot.
+std::uint32_t Drain::open_family(std::uint32_t leaf, std::uint32_t slot, const TypedPick& pick,
+                                 const std::vector<Token>& toks, const std::uint8_t* kinds, std::uint32_t* retired) {
+  const std::size_t n = toks.size();
+  auto is_open = [&](std::size_t i) { return std::find(pick.open, pick.open + pick.nopen, i) != pick.open + pick.nopen; };
+  std::vector<std::uint32_t> family;
+  for (const std::uint32_t s : nodes[leaf].clusters) {
+    const Cluster& c = slots[s];
+    if (c.tokens.size() != n || c.pinned) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < n && same; ++i)
+      same = is_open(i) || typed_same(c.tokens[i], c.var[i], toks[i].hash, kinds[i]);
+    if (same) family.push_back(s);
+  }
+  std::uint32_t survivor = slot;
+  for (const std::uint32_t s : family)
+    if (slots[s].id < slots[survivor].id) survivor = s;
+  merge(survivor, toks, kinds);
+  Cluster& sv = slots[survivor];
+  for (std::uint32_t j = 0; j < pick.nopen; ++j) {
+    const std::uint32_t p = pick.open[j];
+    if (sv.tokens[p] != kWild) {  // equal to the line there: still a variable of the family
+      exact_remove(sv.leaf, sv.exact, survivor);
+      sv.tokens[p] = kWild;
+      sv.exact = exact_key(sv.tokens.data(), sv.tokens.size());
+      exact_insert(sv.leaf, sv.exact, survivor);
+    }
+    sv.var[p] = kOpenKind;
+  }
+  rebuild_text(sv);
+  for (const std::uint32_t s : family) {
+    if (s == survivor) continue;
+    Cluster& c = slots[s];
+    exact_remove(c.leaf, c.exact, s);
+    c.tokens = sv.tokens;
+    c.var = sv.var;
+    c.text = sv.text;
+    c.shown = sv.shown;
+    c.wildcards = sv.wildcards;
+    c.exact = sv.exact;
+    exact_insert(c.leaf, c.exact, s);
+    ++*retired;
+  }
+  memo.clear();
+  return survivor;
+}
+
+std::string Drain::canonical(std::string_view text) const {
+  std::vector<Token> toks;
+  tokenizer.tokenize(text, toks);
+  std::string out;
+  for (std::size_t i = 0; i < toks.size(); ++i)
+    tokenizer.join(out, i == 0, tokenizer.glued(text, toks[i].off), text.substr(toks[i].off, toks[i].len));
+  return out;
+}
+
+void Drain::rehash(Cluster& c) const {
+  thread_local std::vector<Token> toks;
+  c.exact = tokenizer.tokenize(c.text, toks);
+  c.tokens.clear();
+  c.wildcards = 0;
+  for (const Token& t : toks) {
+    c.tokens.push_back(t.hash);
+    c.wildcards += t.hash == kWild;
+  }
+}
+
 std::uint64_t Drain::exact_key(const std::uint64_t* hashes, std::size_t n) noexcept {
   SequenceKey k;
   for (std::size_t i = 0; i < n; ++i) k.add(hashes[i]);
@@ -31,12 +227,7 @@ namespace {
 bool same_tokens(const Cluster& c, const std::vector<Token>& toks) noexcept {
   return c.tokens.size() == toks.size();
 }
-// A token that is a variable by its look: it has a digit or a masked part ("<*>").
-bool variable_like(std::string_view tok) noexcept {
-  for (char c : tok)
-    if (c >= '0' && c <= '9') return true;
-  return tok.find(kWildcard) != std::string_view::npos;
-}
+bool variable_like(std::string_view tok) noexcept { return looks_variable(tok); }
 }  // namespace
 
 // An identical template is always the best candidate (shown in docs/parser.md); it
@@ -72,7 +263,7 @@ std::uint32_t Drain::normalized_exact(std::uint32_t leaf, std::string_view text,
   return s;
 }
 
-Drain::Drain(const DrainConfig& c) : cfg(c) { nodes.emplace_back(); }
+Drain::Drain(const DrainConfig& c) : cfg(c), tokenizer(c) { nodes.emplace_back(); }
 
 std::uint32_t Drain::new_node(std::uint32_t parent, std::uint64_t key) {
   const auto idx = static_cast<std::uint32_t>(nodes.size());
@@ -117,7 +308,9 @@ std::uint32_t Drain::insert_path(std::string_view text, const std::vector<Token>
     if (next == FlatMap::kNone) {
       const std::uint32_t wild = children.find(cur, kWild);
       const std::uint32_t count = nodes[cur].children;
-      if (cfg.parametrize_numeric_tokens && has_digit(text.substr(toks[i].off, toks[i].len))) {
+      const std::string_view tok = text.substr(toks[i].off, toks[i].len);
+      if (cfg.parametrize_numeric_tokens &&
+          (cfg.wildcard_match == WildcardMatch::typed ? looks_variable(tok) : has_digit(tok))) {
         next = wild != FlatMap::kNone ? wild : new_node(cur, kWild);
       } else if (wild != FlatMap::kNone) {
         next = count < max_children ? new_node(cur, h) : wild;
@@ -148,7 +341,8 @@ std::size_t Drain::needed_matches(std::size_t n) const noexcept {
 //   never:  classic Drain3; accept k/n >= th; rank by k, then more wildcards, then order.
 //   any:    accept k/C >= th (C = template constants; C = 0 always qualifies); rank as never.
 // Candidates are abandoned as soon as their misses exceed what the threshold allows.
-std::uint32_t Drain::best_in_leaf(std::uint32_t leaf, const std::vector<Token>& toks) const noexcept {
+std::uint32_t Drain::best_in_leaf(std::uint32_t leaf, const std::vector<Token>& toks,
+                                  const std::uint8_t* /*kinds: typed mode uses typed_pick*/) const noexcept {
   const std::size_t n = toks.size();
   const WildcardMatch mode = cfg.wildcard_match;
   const std::size_t need_n = needed_matches(n);
@@ -224,20 +418,26 @@ std::uint32_t Drain::best_in_leaf(std::uint32_t leaf, const std::vector<Token>& 
 
 // Whether `c` passes the threshold for the line (the acceptance test of best_in_leaf).
 // Used to double-check memo hits against 64-bit key collisions.
-bool Drain::qualifies(const Cluster& c, const std::vector<Token>& toks) const noexcept {
+bool Drain::qualifies(const Cluster& c, const std::vector<Token>& toks, const std::uint8_t* kinds) const noexcept {
   const std::size_t n = toks.size();
   if (c.id == kNoTemplate || c.tokens.size() != n) return false;
   std::size_t m = 0, k = 0;
+  const bool typed = cfg.wildcard_match == WildcardMatch::typed;
   for (std::size_t i = 0; i < n; ++i) {
     if (c.tokens[i] == toks[i].hash) {
       ++m;
       k += c.tokens[i] != kWild;
     } else if (c.pinned && c.tokens[i] != kWild) {
       return false;  // a pinned template takes its instances only
+    } else if (typed && typed_same(c.tokens[i], c.var[i], toks[i].hash, kinds[i])) {
+      ++m;
+    } else if (typed) {
+      return false;  // typed: only a line every position of which the template takes
     }
   }
   switch (cfg.wildcard_match) {
-    case WildcardMatch::masked: return m >= needed_matches(n);
+    case WildcardMatch::masked:
+    case WildcardMatch::typed: return m >= needed_matches(n);
     case WildcardMatch::never: return k >= needed_matches(n);
     case WildcardMatch::any: return k >= needed_matches(n - c.wildcards);
   }
@@ -289,6 +489,7 @@ void Drain::evict(std::uint32_t s) {
   by_id.erase(c.id);
   c.id = kNoTemplate;
   c.tokens.clear();
+  c.var.clear();
   c.text.clear();
   c.shown.clear();
   c.leaf = kNil;
@@ -305,37 +506,38 @@ void Drain::restyle(Cluster& c) const {
   }
 }
 
-bool Drain::merge(std::uint32_t s, const std::vector<Token>& toks) {
+bool Drain::merge(std::uint32_t s, const std::vector<Token>& toks, const std::uint8_t* kinds) {
   Cluster& c = slots[s];
   bool changed = false;
   for (std::size_t i = 0; i < toks.size(); ++i)
     if (c.tokens[i] != toks[i].hash && c.tokens[i] != kWild) {
       if (!changed) exact_remove(c.leaf, c.exact, s);
+      if (!c.var.empty())  // a differing word makes an open variable; two differing variables, a variable
+        c.var[i] = c.var[i] == kWordKind || kinds == nullptr || kinds[i] == kWordKind ? kOpenKind : kVarKind;
       c.tokens[i] = kWild;
       changed = true;
     }
   if (!changed) return false;
   memo.clear();
-  // Rebuild the text: template tokens never contain spaces.
-  std::string text;
-  text.reserve(c.text.size());
-  std::size_t pos = 0;
-  for (std::size_t i = 0; i < c.tokens.size(); ++i) {
-    std::size_t end = c.text.find(' ', pos);
-    if (end == std::string::npos) end = c.text.size();
-    if (i > 0) text.push_back(' ');
-    if (c.tokens[i] == kWild)
-      text.append(kWildcard);
-    else
-      text.append(c.text, pos, end - pos);
-    pos = end + 1;
-  }
-  c.text = std::move(text);
-  restyle(c);
-  c.wildcards = static_cast<std::uint32_t>(std::count(c.tokens.begin(), c.tokens.end(), kWild));
+  rebuild_text(c);
   c.exact = exact_key(c.tokens.data(), c.tokens.size());
   exact_insert(c.leaf, c.exact, s);
   return true;
+}
+
+// Rewrites c.text (and the emitted style, the wildcard count) from c.tokens: the old text's
+// tokens (same count) with "<*>" where the token hash is the wildcard's, separators kept.
+void Drain::rebuild_text(Cluster& c) const {
+  thread_local std::vector<Token> old;
+  tokenizer.tokenize(c.text, old);
+  std::string text;
+  text.reserve(c.text.size() + 8);
+  for (std::size_t i = 0; i < old.size() && i < c.tokens.size(); ++i)
+    tokenizer.join(text, i == 0, tokenizer.glued(c.text, old[i].off),
+                   c.tokens[i] == kWild ? kWildcard : std::string_view(c.text).substr(old[i].off, old[i].len));
+  c.text = std::move(text);
+  restyle(c);
+  c.wildcards = static_cast<std::uint32_t>(std::count(c.tokens.begin(), c.tokens.end(), kWild));
 }
 
 Drain::Outcome Drain::add(std::string_view text, const std::vector<Token>& toks, std::uint64_t ex) {
@@ -346,19 +548,33 @@ Drain::Outcome Drain::add(std::string_view text, const std::vector<Token>& toks,
     const bool is_exact = s != FlatMap::kNone && same_tokens(slots[s], toks) && exact_accepted(slots[s]);
     if (!is_exact) s = cfg.wildcard_match == WildcardMatch::any ? normalized_exact(leaf, text, toks) : kNil;
     bool memo_hit = false;
+    const std::uint8_t* kinds = nullptr;
+    TypedPick pick;
     if (!is_exact && s == kNil) {
+      if (cfg.wildcard_match == WildcardMatch::typed) {
+        line_kinds(text, toks, kinds_);
+        kinds = kinds_.data();
+      }
       const std::uint32_t m = memo.find(leaf, ex);
-      if (m != FlatMap::kNone && slots[m].leaf == leaf && qualifies(slots[m], toks)) {
+      if (m != FlatMap::kNone && slots[m].leaf == leaf && qualifies(slots[m], toks, kinds)) {
         s = m;
         memo_hit = true;
       } else {
         out.scanned = true;
         out.scored = static_cast<std::uint32_t>(nodes[leaf].clusters.size());
-        s = best_in_leaf(leaf, toks);
+        if (kinds != nullptr) {
+          pick = typed_pick(leaf, toks, kinds);
+          s = pick.slot;
+        } else {
+          s = best_in_leaf(leaf, toks, kinds);
+        }
       }
     }
     if (s != kNil) {
-      if (!is_exact && merge(s, toks)) {
+      if (pick.nopen != 0) {
+        s = open_family(leaf, s, pick, toks, kinds, &out.retired);
+        out.change = ChangeKind::template_changed;
+      } else if (!is_exact && merge(s, toks, kinds)) {
         out.change = ChangeKind::template_changed;
       } else if (out.scanned && !memo_hit) {
         if (memo.size() >= kMemoCap) memo.clear();
@@ -411,9 +627,9 @@ std::uint32_t Drain::create(std::string_view text, const std::vector<Token>& tok
   for (std::size_t i = 0; i < toks.size(); ++i) {
     c.tokens[i] = toks[i].hash;
     c.wildcards += toks[i].hash == kWild;
-    if (i > 0) c.text.push_back(' ');
-    c.text.append(text.substr(toks[i].off, toks[i].len));
+    tokenizer.join(c.text, i == 0, tokenizer.glued(text, toks[i].off), text.substr(toks[i].off, toks[i].len));
   }
+  if (cfg.wildcard_match == WildcardMatch::typed) template_kinds(c); else c.var.clear();
   restyle(c);
   nodes[target].clusters.push_back(s);
   exact_insert(target, ex, s);
@@ -437,6 +653,7 @@ std::pair<std::uint32_t, bool> Drain::pin(std::string_view text, const std::vect
   }
   if (!slots[s].pinned) {
     slots[s].pinned = true;
+    if (cfg.wildcard_match == WildcardMatch::typed) template_kinds(slots[s]);
     memo.clear();  // earlier scans may have chosen another cluster for its instances
   }
   return {s, created};
@@ -449,8 +666,21 @@ TemplateId Drain::match(std::string_view text, const std::vector<Token>& toks, s
   if (s == FlatMap::kNone || !same_tokens(slots[s], toks) || !exact_accepted(slots[s])) {
     s = cfg.wildcard_match == WildcardMatch::any ? normalized_exact(leaf, text, toks) : kNil;
     if (s == kNil) {
+      thread_local std::vector<std::uint8_t> kbuf;
+      const std::uint8_t* kinds = nullptr;
+      if (cfg.wildcard_match == WildcardMatch::typed) {
+        line_kinds(text, toks, kbuf);
+        kinds = kbuf.data();
+      }
       const std::uint32_t m = memo.find(leaf, ex);
-      s = m != FlatMap::kNone && slots[m].leaf == leaf && qualifies(slots[m], toks) ? m : best_in_leaf(leaf, toks);
+      if (m != FlatMap::kNone && slots[m].leaf == leaf && qualifies(slots[m], toks, kinds)) {
+        s = m;
+      } else if (kinds != nullptr) {
+        const TypedPick pick = typed_pick(leaf, toks, kinds);
+        s = pick.nopen == 0 ? pick.slot : kNil;  // opening a variable is a change: not a match
+      } else {
+        s = best_in_leaf(leaf, toks, kinds);
+      }
     }
   }
   return s == kNil ? kNoTemplate : slots[s].id;
@@ -465,7 +695,8 @@ std::size_t Drain::memory_bytes() const noexcept {
   std::size_t b = nodes.capacity() * sizeof(Node) + children.memory_bytes() + exact.memory_bytes() + memo.memory_bytes() +
                   slots.capacity() * sizeof(Cluster) + free_slots.capacity() * sizeof(std::uint32_t);
   for (const Node& n : nodes) b += n.clusters.capacity() * sizeof(std::uint32_t);
-  for (const Cluster& c : slots) b += c.tokens.capacity() * sizeof(std::uint64_t) + c.text.capacity() + c.shown.capacity();
+  for (const Cluster& c : slots)
+    b += c.tokens.capacity() * sizeof(std::uint64_t) + c.var.capacity() + c.text.capacity() + c.shown.capacity();
   // unordered_map: one node (key, value, next pointer, cached hash) per entry + buckets.
   b += by_id.size() * (sizeof(std::pair<const TemplateId, std::uint32_t>) + 2 * sizeof(void*)) +
        by_id.bucket_count() * sizeof(void*);

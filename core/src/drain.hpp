@@ -24,19 +24,14 @@
 #include <vector>
 
 #include "flat_map.hpp"
+#include "tokenizer.hpp"
 #include "logguard/core/line_parser.hpp"
 #include "logguard/core/parser_config.hpp"
 
 namespace logguard::core::detail {
 
 inline constexpr std::uint32_t kNil = 0xFFFFFFFFu;
-
-/// One token of the masked content: byte range and XXH3 hash.
-struct Token {
-  std::uint32_t off;
-  std::uint32_t len;
-  std::uint64_t hash;
-};
+inline constexpr std::uint8_t kWordKind = 0, kVarKind = 1, kOpenKind = 2;
 
 struct Cluster {
   TemplateId id = kNoTemplate;  // kNoTemplate marks a free slot
@@ -48,7 +43,11 @@ struct Cluster {
   std::uint64_t exact = 0;      // exact_key(tokens)
   bool pinned = false;          // a known template (LineParser::pin): takes only its instances, never changes
   std::vector<std::uint64_t> tokens;  // token hashes; kWildcard's hash at variable positions
-  std::string text;             // tokens joined by single spaces
+  // typed mode only, per position: kWordKind (a word), kVarKind (looks variable: "<*>" or a token
+  // with a digit; matches a line token that looks variable) or kOpenKind (a "<*>" that took
+  // differing words: matches any token).
+  std::vector<std::uint8_t> var;
+  std::string text;             // tokens joined by single spaces (none before a glued token, see Tokenizer)
   std::string shown;            // text in cfg.template_style (empty when the style is drain)
   /// The text to emit.
   std::string_view display() const noexcept { return shown.empty() ? std::string_view(text) : std::string_view(shown); }
@@ -73,6 +72,7 @@ class Drain {
     ChangeKind change = ChangeKind::none;
     bool evicted = false;
     bool scanned = false;          // needed a similarity scan over the leaf's candidates
+    std::uint32_t retired = 0;     // typed mode: sibling clusters given the merged template
     std::uint32_t scored = 0;      // candidates compared in that scan
   };
   /// Assigns the line (masked text + its tokens) to a cluster, creating or generalising one.
@@ -93,6 +93,7 @@ class Drain {
 
   // ---- state (read and rebuilt by the snapshot code) ----
   DrainConfig cfg;
+  Tokenizer tokenizer;               // the parser's; used to split template texts again
   std::vector<Node> nodes;           // nodes[0] is the root
   FlatMap children;                  // (parent, key) -> child node
   FlatMap exact;                     // (leaf, exact key) -> slot of the lowest-id such cluster
@@ -108,6 +109,7 @@ class Drain {
   // change and eviction; a cache only (not part of snapshots).
   FlatMap memo;
   static constexpr std::size_t kMemoCap = 1 << 16;
+  std::vector<std::uint8_t> kinds_;  // add(): line_kinds() scratch
 
   // Helpers shared with the snapshot loader.
   std::uint32_t new_node(std::uint32_t parent, std::uint64_t key);
@@ -115,17 +117,38 @@ class Drain {
   void exact_insert(std::uint32_t leaf, std::uint64_t key, std::uint32_t slot);
   std::uint32_t alloc_slot();
 
+  /// typed mode: per line token, 1 if it looks variable (a digit or "<*>"); else empty.
+  static void line_kinds(std::string_view text, const std::vector<Token>& toks, std::vector<std::uint8_t>& out);
+  void template_kinds(Cluster& c) const;
+  /// Sets c.tokens, c.wildcards and c.exact from c.text.
+  void rehash(Cluster& c) const;
+  /// `text` tokenized and joined again as templates are written (equal for a valid template).
+  std::string canonical(std::string_view text) const;
+
  private:
   std::uint32_t search_leaf(const std::vector<Token>& toks) const noexcept;
   std::uint32_t insert_path(std::string_view text, const std::vector<Token>& toks);
   bool exact_accepted(const Cluster& c) const noexcept;
-  bool qualifies(const Cluster& c, const std::vector<Token>& toks) const noexcept;
+  bool qualifies(const Cluster& c, const std::vector<Token>& toks, const std::uint8_t* kinds) const noexcept;
   std::uint32_t create(std::string_view text, const std::vector<Token>& toks, std::uint64_t seq_key);
   std::uint32_t eviction_victim() const noexcept;
   std::uint32_t normalized_exact(std::uint32_t leaf, std::string_view text,
                                  const std::vector<Token>& toks) const noexcept;
-  std::uint32_t best_in_leaf(std::uint32_t leaf, const std::vector<Token>& toks) const noexcept;
-  bool merge(std::uint32_t slot, const std::vector<Token>& toks);
+  std::uint32_t best_in_leaf(std::uint32_t leaf, const std::vector<Token>& toks,
+                             const std::uint8_t* kinds) const noexcept;
+  // typed mode: the cluster to take the line (kNil: create one); `open` = the positions where
+  // words become variables because the family holds distinct_words different words there.
+  struct TypedPick {
+    static constexpr std::size_t kMaxOpen = 16;
+    std::uint32_t slot = kNil;
+    std::uint32_t nopen = 0;
+    std::uint32_t open[kMaxOpen];  // the first nopen entries are set
+  };
+  TypedPick typed_pick(std::uint32_t leaf, const std::vector<Token>& toks, const std::uint8_t* kinds) const noexcept;
+  std::uint32_t open_family(std::uint32_t leaf, std::uint32_t slot, const TypedPick& pick, const std::vector<Token>& toks,
+                            const std::uint8_t* kinds, std::uint32_t* retired);
+  void rebuild_text(Cluster& c) const;
+  bool merge(std::uint32_t slot, const std::vector<Token>& toks, const std::uint8_t* kinds = nullptr);
   void evict(std::uint32_t slot);
   void lru_unlink(std::uint32_t slot) noexcept;
   void exact_remove(std::uint32_t leaf, std::uint64_t key, std::uint32_t slot) noexcept;

@@ -79,49 +79,6 @@ bool repair_utf8(std::string_view in, std::string& out) {
   return bad;
 }
 
-// Splits on delimiter bytes and hashes each token. Without extra delimiters the
-// delimiters are exactly the bytes <= 0x20 (space, NUL and all other ASCII controls), so
-// the end of a token is found 8 bytes at a time.
-std::uint64_t tokenize(std::string_view text, const std::array<bool, 256>& delim, bool simple,
-                       std::vector<detail::Token>& out) {
-  out.clear();
-  detail::SequenceKey key;
-  const std::size_t n = text.size();
-  const char* p = text.data();
-  std::size_t i = 0;
-  while (true) {
-    while (i < n && delim[static_cast<unsigned char>(p[i])]) ++i;
-    if (i >= n) break;
-    const std::size_t b = i;
-    if (simple) {
-      constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-      while (true) {
-        if (n - i >= 8) {
-          std::uint64_t w;
-          std::memcpy(&w, p + i, 8);
-          // Flags bytes < 0x21; the lowest flagged byte is exact (borrows only
-          // create false flags above a true one).
-          const std::uint64_t m = (w - kOnes * 0x21) & ~w & kHigh;
-          if (m == 0) {
-            i += 8;
-            continue;
-          }
-          i += static_cast<std::size_t>(__builtin_ctzll(m)) / 8;
-          break;
-        }
-        while (i < n && static_cast<unsigned char>(p[i]) > 0x20) ++i;
-        break;
-      }
-    } else {
-      while (i < n && !delim[static_cast<unsigned char>(p[i])]) ++i;
-    }
-    const std::uint64_t h = detail::token_hash(p + b, i - b);
-    key.add(h);
-    out.push_back(detail::Token{static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(i - b), h});
-  }
-  return key.finish(out.size());
-}
-
 }  // namespace
 
 LineParser::Impl::Impl(ParserConfig c)
@@ -129,12 +86,10 @@ LineParser::Impl::Impl(ParserConfig c)
       format(cfg.log_format),
       masker(cfg.masks),
       drain(cfg.drain),
+      tokenizer(cfg.drain),
       digest(config_digest(cfg)) {
   // Space, NUL and every other ASCII control byte separate tokens (so none of them ever
-  // reaches a template), plus the configured extra delimiters.
-  for (int ch = 0; ch <= 0x20; ++ch) delim[static_cast<std::size_t>(ch)] = true;
-  for (char ch : cfg.drain.extra_delimiters) delim[static_cast<unsigned char>(ch)] = true;
-  simple_delims = cfg.drain.extra_delimiters.empty();
+  // reaches a template), plus the configured extra delimiters (detail::Tokenizer).
   header.reserve(format.field_names().size());
 }
 
@@ -164,7 +119,7 @@ void LineParser::Impl::prepare(std::string_view line, LineScratch& s) const {
     s.content = s.header_matched ? s.values[format.content_index()] : v;
   }
   s.masked = masker.empty() ? s.content : masker.apply(s.content, s.mask);
-  s.seq_key = tokenize(s.masked, delim, simple_delims, s.tokens);
+  s.seq_key = tokenizer.tokenize(s.masked, s.tokens);
   s.empty = false;
   if (s.tokens.empty()) {  // rare: decide whether the whole line is blank
     s.empty = true;
@@ -197,7 +152,7 @@ ParseResult LineParser::parse(std::string_view line) noexcept {
   st.similarity_scans += out.scanned;
   st.candidates_scored += out.scored;
   st.clusters_created += out.change == ChangeKind::created;
-  st.templates_changed += out.change == ChangeKind::template_changed;
+  st.templates_changed += (out.change == ChangeKind::template_changed) + out.retired;
   m.last_slot = out.slot;
 
   m.header_valid = false;
@@ -215,7 +170,7 @@ ParseResult LineParser::parse(std::string_view line) noexcept {
 TemplateId LineParser::pin(std::string_view template_text) {
   Impl& m = *impl_;
   std::vector<detail::Token> toks;
-  const std::uint64_t key = tokenize(template_text, m.delim, m.simple_delims, toks);
+  const std::uint64_t key = m.tokenizer.tokenize(template_text, toks);
   if (toks.empty()) return kNoTemplate;
   const auto [slot, created] = m.drain.pin(template_text, toks, key);
   m.stats.clusters_created += created;
@@ -235,12 +190,10 @@ std::vector<std::string> LineParser::last_parameters() const {
   const detail::Cluster& c = m.drain.slots[m.last_slot];
   const LineScratch& s = m.scratch;
   if (c.id == kNoTemplate || c.tokens.size() != s.tokens.size()) return params;
-  std::size_t pos = 0;
-  for (std::size_t i = 0; i < c.tokens.size(); ++i) {
-    std::size_t end = c.text.find(' ', pos);
-    if (end == std::string::npos) end = c.text.size();
-    const std::string_view tok = std::string_view(c.text).substr(pos, end - pos);
-    pos = end + 1;
+  std::vector<detail::Token> ttoks;
+  m.tokenizer.tokenize(c.text, ttoks);
+  for (std::size_t i = 0; i < c.tokens.size() && i < ttoks.size(); ++i) {
+    const std::string_view tok = std::string_view(c.text).substr(ttoks[i].off, ttoks[i].len);
     if (tok.find(detail::kWildcard) == std::string_view::npos) continue;
     std::size_t b = s.tokens[i].off, e = b + s.tokens[i].len;
     detail::Masker::map_back(s.mask, &b, &e);

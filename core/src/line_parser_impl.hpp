@@ -42,8 +42,7 @@ struct LineParser::Impl {
   detail::LogFormat format;
   detail::Masker masker;
   detail::Drain drain;
-  std::array<bool, 256> delim{};
-  bool simple_delims = true;  // delimiters are exactly the bytes <= 0x20
+  detail::Tokenizer tokenizer;
   std::uint64_t digest = 0;  // config digest, written into snapshots
 
   ParserStats stats;

@@ -41,7 +41,11 @@ struct MaskScratch {
   std::vector<std::uint32_t> pass_begin;  // reps index where each executed pass starts
 };
 
-enum class Builtin : std::uint8_t { ipv4, ipv6, hex, number, hdfs_block, hdfs_block_list, uuid, path, url, mac, datetime };
+enum class Builtin : std::uint8_t {
+  ipv4, ipv6, hex, number, hdfs_block, hdfs_block_list, uuid, path, url, mac, datetime,
+  numeric, hostport, hostname, quoted, textdate, empty_value,
+  value_list  // not a scanner: makes a comma-separated list of this pass's matches one match
+};
 
 /// Parses a built-in name; false if unknown.
 bool builtin_from_name(std::string_view name, Builtin* out) noexcept;
@@ -74,8 +78,10 @@ class Masker {
     bool can_start[256] = {};  // bytes that may start a match of this rule
   };
   struct Pass {
-    std::vector<BuiltinRule> builtins;   // non-empty: built-in pass
+    std::vector<BuiltinRule> builtins;   // built-in pass (regex == nullptr)
     std::shared_ptr<re2::RE2> regex;     // else: regex pass
+    bool merge_lists = false;            // built-in pass with a value_list rule
+    bool prefilter = false;              // try scanners only where possible() allows
     std::string replacement;
     bool can_start[256] = {};            // built-in pass: bytes that may start a match
     bool digit_gated = true;             // every rule's match contains a digit
@@ -85,7 +91,8 @@ class Masker {
   void run_builtins(const Pass& p, std::string_view in, char* out, std::size_t& len,
                     std::vector<Replacement>& reps) const;
   static void scan_range(const Pass& p, std::string_view in, std::size_t i, std::size_t end,
-                         std::size_t& copied, char* out, std::size_t& len, std::vector<Replacement>& reps);
+                         std::size_t& copied, char* out, std::size_t& len, std::vector<Replacement>& reps,
+                         std::size_t p_first);
   void run_regex(const Pass& p, std::string_view in, char* out, std::size_t& len,
                  std::vector<Replacement>& reps) const;
 

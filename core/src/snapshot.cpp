@@ -1,4 +1,5 @@
 // LineParser::save()/load(): the versioned binary snapshot (docs/snapshot-format.md).
+#include <algorithm>
 #include <cstring>
 #include <istream>
 #include <iterator>
@@ -19,7 +20,7 @@ namespace {
 
 constexpr char kMagic[8] = {'L', 'G', 'D', 'R', 'A', 'I', 'N', '\0'};
 constexpr std::uint32_t kVersion = 1;
-enum Tag : std::uint32_t { kStats = 1, kClusters = 2, kTree = 3, kLru = 4 };
+enum Tag : std::uint32_t { kStats = 1, kClusters = 2, kTree = 3, kLru = 4, kOpen = 5 };
 
 class Writer {
  public:
@@ -122,6 +123,12 @@ void put_config(Writer& w, const ParserConfig& c) {
   w.u8(c.drain.parametrize_numeric_tokens ? 1 : 0);
   w.u8(static_cast<std::uint8_t>(c.drain.wildcard_match));
   w.u64(c.max_line_bytes);
+  if (c.drain.wildcard_match == WildcardMatch::typed) {  // fields added later: absent in older digests
+    w.str(c.drain.punctuation_tokens);
+    w.u32(static_cast<std::uint32_t>(c.drain.distinct_words));
+  } else if (!c.drain.punctuation_tokens.empty()) {
+    w.str(c.drain.punctuation_tokens);
+  }
 }
 
 }  // namespace
@@ -135,10 +142,20 @@ std::uint64_t config_digest(const ParserConfig& c) {
 void LineParser::save(std::ostream& out) const {
   const Impl& m = *impl_;
   const Drain& d = m.drain;
+  // typed mode: template positions opened by differing words (not derivable from the text).
+  std::vector<std::pair<TemplateId, std::vector<std::uint32_t>>> open;
+  for (const detail::Cluster& c : d.slots) {
+    if (c.id == kNoTemplate || c.pinned) continue;
+    std::vector<std::uint32_t> pos;
+    for (std::size_t i = 0; i < c.var.size(); ++i)
+      if (c.var[i] == detail::kOpenKind) pos.push_back(static_cast<std::uint32_t>(i));
+    if (!pos.empty()) open.emplace_back(c.id, std::move(pos));
+  }
+  std::sort(open.begin(), open.end());
   Writer w;
   w.bytes(std::string_view(kMagic, 8));
   w.u32(kVersion);
-  w.u32(4);  // section count
+  w.u32(open.empty() ? 4 : 5);  // section count (OPEN only when there is something in it)
   w.u64(m.digest);
 
   std::size_t at = w.begin(kStats);
@@ -149,13 +166,14 @@ void LineParser::save(std::ostream& out) const {
   w.u32(d.next_id);
   w.end(at);
 
-  at = w.begin(kClusters);  // by id
+  at = w.begin(kClusters);  // by id; the Drain text (the emitted style is recomputed on load)
   const auto all = templates();
   w.u32(static_cast<std::uint32_t>(all.size()));
-  for (const auto& [id, text] : all) {
-    w.u32(id);
-    w.u64(d.slots[d.slot_of(id)].size);
-    w.str(text);
+  for (const auto& entry : all) {
+    const detail::Cluster& c = d.slots[d.slot_of(entry.first)];
+    w.u32(c.id);
+    w.u64(c.size);
+    w.str(c.text);
   }
   w.end(at);
 
@@ -174,6 +192,17 @@ void LineParser::save(std::ostream& out) const {
   w.u32(static_cast<std::uint32_t>(d.live));
   for (std::uint32_t slot = d.lru_head; slot != kNil; slot = d.slots[slot].next) w.u32(d.slots[slot].id);
   w.end(at);
+
+  if (!open.empty()) {
+    at = w.begin(kOpen);  // by id
+    w.u32(static_cast<std::uint32_t>(open.size()));
+    for (const auto& [id, pos] : open) {
+      w.u32(id);
+      w.u32(static_cast<std::uint32_t>(pos.size()));
+      for (std::uint32_t q : pos) w.u32(q);
+    }
+    w.end(at);
+  }
 
   const std::uint64_t sum = detail::hash_bytes(w.buf().data(), w.buf().size());
   w.u64(sum);
@@ -202,12 +231,12 @@ LineParser LineParser::load(std::istream& in, ParserConfig config, const std::st
   }();
   if (detail::hash_bytes(data.data(), data.size() - 8) != stored_sum) hdr.fail("checksum mismatch (corrupt or truncated)");
   const std::uint32_t sections = hdr.u32();
-  if (sections != 4) hdr.fail("expected 4 sections, found " + std::to_string(sections));
+  if (sections != 4 && sections != 5) hdr.fail("expected 4 or 5 sections, found " + std::to_string(sections));
   if (hdr.u64() != m.digest) hdr.fail("written with a different parser configuration");
 
   Reader r(std::string_view(data).substr(0, data.size() - 8), source);
   r.bytes(24);
-  bool seen[5] = {};
+  bool seen[6] = {};
   std::vector<TemplateId> lru_ids;
   for (std::uint32_t sec = 0; sec < sections; ++sec) {
     const std::uint32_t tag = r.u32();
@@ -237,19 +266,10 @@ LineParser LineParser::load(std::istream& in, ParserConfig config, const std::st
         c.id = id;
         c.size = size;
         c.text.assign(text);
+        if (d.canonical(text) != text) s.fail("malformed text of template " + std::to_string(id));
         d.restyle(c);
-        std::size_t pos = 0;
-        while (!text.empty()) {
-          std::size_t end = text.find(' ', pos);
-          if (end == std::string_view::npos) end = text.size();
-          if (end == pos) s.fail("empty token in template " + std::to_string(id));
-          const std::string_view tok = text.substr(pos, end - pos);
-          c.tokens.push_back(detail::token_hash(tok));
-          c.wildcards += tok == detail::kWildcard;
-          if (end == text.size()) break;
-          pos = end + 1;
-        }
-        c.exact = Drain::exact_key(c.tokens.data(), c.tokens.size());
+        d.rehash(c);
+        if (d.cfg.wildcard_match == WildcardMatch::typed) d.template_kinds(c);
         d.by_id.emplace(id, slot);
         ++d.live;
       }
@@ -278,9 +298,27 @@ LineParser LineParser::load(std::istream& in, ParserConfig config, const std::st
           d.nodes[i].clusters.push_back(slot);
         }
       }
-    } else {
+    } else if (tag == kLru) {
       const std::uint32_t n = s.count(4);
       for (std::uint32_t i = 0; i < n; ++i) lru_ids.push_back(s.u32());
+    } else {  // kOpen: positions of typed-mode templates that take any word
+      if (d.cfg.wildcard_match != WildcardMatch::typed) s.fail("open positions need wildcard_match typed");
+      const std::uint32_t n = s.count(8);
+      TemplateId prev = kNoTemplate;
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const TemplateId id = s.u32();
+        const std::uint32_t slot = d.slot_of(id);
+        if (slot == kNil || id <= prev) s.fail("open positions name unknown or unordered cluster " + std::to_string(id));
+        prev = id;
+        detail::Cluster& c = d.slots[slot];
+        const std::uint32_t np = s.count(4);
+        for (std::uint32_t k = 0; k < np; ++k) {
+          const std::uint32_t q = s.u32();
+          if (q >= c.tokens.size() || c.tokens[q] != Drain::wildcard_hash())
+            s.fail("open position " + std::to_string(q) + " of cluster " + std::to_string(id) + " is not a variable");
+          c.var[q] = detail::kOpenKind;
+        }
+      }
     }
     if (!s.done()) s.fail("trailing bytes in section " + std::to_string(tag));
   }

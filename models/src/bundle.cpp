@@ -38,11 +38,15 @@ json parser_to_json(const core::ParserConfig& p) {
             {"max_children", p.drain.max_children},
             {"max_clusters", p.drain.max_clusters},
             {"extra_delimiters", p.drain.extra_delimiters},
-            {"parametrize_numeric_tokens", p.drain.parametrize_numeric_tokens}}},
+            {"parametrize_numeric_tokens", p.drain.parametrize_numeric_tokens},
+            {"wildcard_match", core::to_string(p.drain.wildcard_match)},
+            {"template_style", p.drain.template_style == core::TemplateStyle::loghub2 ? "loghub2" : "drain"},
+            {"punctuation_tokens", p.drain.punctuation_tokens},
+            {"distinct_words", p.drain.distinct_words}}},
           {"max_line_bytes", p.max_line_bytes}};
 }
 
-core::ParserConfig parser_from_json(const json& j) {
+core::ParserConfig parser_from_json(const json& j, const std::string& source) {
   core::ParserConfig p;
   p.log_format = j.at("log_format").get<std::string>();
   for (const auto& m : j.at("masks"))
@@ -55,6 +59,15 @@ core::ParserConfig parser_from_json(const json& j) {
   p.drain.max_clusters = d.at("max_clusters").get<std::size_t>();
   p.drain.extra_delimiters = d.at("extra_delimiters").get<std::string>();
   p.drain.parametrize_numeric_tokens = d.at("parametrize_numeric_tokens").get<bool>();
+  // Recorded since the default preset (issue #18); older bundles lack them and keep the defaults.
+  if (d.contains("wildcard_match") &&
+      !core::wildcard_match_from_name(d.at("wildcard_match").get<std::string>(), &p.drain.wildcard_match))
+    throw LoadError(source + ": unknown raw_input.parser.drain.wildcard_match");
+  if (d.contains("template_style") &&
+      !core::template_style_from_name(d.at("template_style").get<std::string>(), &p.drain.template_style))
+    throw LoadError(source + ": unknown raw_input.parser.drain.template_style");
+  if (d.contains("punctuation_tokens")) p.drain.punctuation_tokens = d.at("punctuation_tokens").get<std::string>();
+  if (d.contains("distinct_words")) p.drain.distinct_words = d.at("distinct_words").get<int>();
   p.max_line_bytes = j.at("max_line_bytes").get<std::size_t>();
   return p;
 }
@@ -287,7 +300,7 @@ BundleManifest manifest_from_json(const std::string& text, const std::string& so
     if (j.contains("raw_input")) {
       const auto& ri = j["raw_input"];
       RawInputSettings r;
-      r.parser = parser_from_json(ri.at("parser"));
+      r.parser = parser_from_json(ri.at("parser"), source);
       r.session_key = ri.at("session_key").get<std::string>();
       r.count_window_lines = ri.value("count_window_lines", 0);
       if (ri.contains("entity")) {

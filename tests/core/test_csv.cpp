@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include "logguard/core/csv.hpp"
+#include "logguard/core/line_parser.hpp"
+#include "logguard/core/parse_csv.hpp"
+#include "test_util.hpp"
 
 using namespace logguard::core;
 
@@ -53,4 +56,37 @@ TEST_CASE("csv namespace: lenient split and multi-line records", "[csv]") {
   CHECK_FALSE(csv::split_record("\"open", f));
   CHECK(csv::split_record("\"a\"b,c", f));
   CHECK(f == std::vector<std::string>{"ab", "c"});
+}
+
+TEST_CASE("ParseCsvWriter writes the rows of logguard parse", "[csv][parse]") {
+  LineParser p(test::content_config({{"n", "number", "", "<*>"}}));
+  ParseCsvWriter w;
+  std::string out;
+  const char* lines[] = {"a b 1", "q, \"x\" 2", "a b 3", "q, \"x\" 4", "a c 5", "a b 6"};
+  for (const char* line : lines) {
+    w.append_row(out, p.parse(line));
+    out.push_back('\n');
+  }
+  CHECK(out ==
+        "1,E1,a b <*>\n"
+        "2,E2,\"q, \"\"x\"\" <*>\"\n"
+        "3,E1,a b <*>\n"
+        "4,E2,\"q, \"\"x\"\" <*>\"\n"
+        "5,E1,a <*> <*>\n"  // the template changed: the cached row part follows it
+        "6,E1,a <*> <*>\n");
+  CHECK(w.lines() == 6);
+  REQUIRE(w.occurrences().size() == 3);
+  CHECK(w.occurrences()[1] == 4);
+  CHECK(w.occurrences()[2] == 2);
+}
+
+TEST_CASE("ParseCsvWriter counts line ids across digit carries", "[csv][parse]") {
+  LineParser p(test::content_config());
+  ParseCsvWriter w;
+  std::string out;
+  for (int i = 1; i <= 1001; ++i) {
+    out.clear();
+    w.append_row(out, p.parse("x"));
+    REQUIRE(out == std::to_string(i) + ",E1,x");
+  }
 }

@@ -95,3 +95,26 @@ TEST_CASE("pathological masks input terminates", "[hostile]") {
   CHECK(p.parse(schemes).template_id != kNoTemplate);
   CHECK(p.parse(std::string(100000, '9')).template_text == "<*>");
 }
+
+TEST_CASE("pathological input for the default preset terminates", "[hostile][preset]") {
+  ParserConfig c;
+  REQUIRE(parser_preset("default", &c));
+  LineParser p(c);
+  std::string quotes, hosts, dashes, dates, lists, units, brackets, apostrophes;
+  for (int i = 0; i < 20000; ++i) {
+    quotes += "\"a '";
+    hosts += "a.";
+    dashes += "a-";
+    dates += "Jun ";
+    lists += "1.2.3.4,";
+    units += "1 KB ";
+    brackets += "() ";
+    apostrophes += "a'";
+  }
+  for (const std::string& s : {quotes, hosts + "com:80", dashes, dates, lists, units, brackets, apostrophes,
+                               std::string(100000, '"'), std::string(100000, '\''), std::string(100000, ',')}) {
+    const auto r = p.parse(s);
+    CHECK(r.template_id != kNoTemplate);
+    CHECK(p.match(s) == r.template_id);
+  }
+}

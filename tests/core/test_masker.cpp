@@ -44,10 +44,13 @@ TEST_CASE("ipv6 masks full, compressed and bracketed forms", "[masker]") {
   CHECK(mask("ipv6", "12:34:56 std::vector") == "12:34:56 std::vector");
 }
 
-TEST_CASE("hex masks 0x literals and long mixed hex runs", "[masker]") {
+TEST_CASE("hex masks 0x literals and long hex runs", "[masker]") {
   CHECK(mask("hex", "addr 0x7ffd1234 val 0XAB") == "addr <*> val <*>");
   CHECK(mask("hex", "id deadbeef12 sha 3f2a9c0d1e") == "id <*> sha <*>");
-  CHECK(mask("hex", "word deadbeef short ab12") == "word deadbeef short ab12");
+  // Letters only: 8+ hex letters of one case are a value ("ffffffff"; no word is made of a-f
+  // alone that long); mixed case, shorter runs and words with other letters stay.
+  CHECK(mask("hex", "mask deadbeef FFFFFFFF word DeadBeef decade short ab12 feedback") ==
+        "mask <*> <*> word DeadBeef decade short ab12 feedback");
 }
 
 TEST_CASE("uuid, mac, datetime, path and url maskers", "[masker]") {
@@ -69,7 +72,9 @@ TEST_CASE("masks run in configured order; the first match at a position wins", "
   CHECK(b.parse("peer 10.0.0.1:80").template_text == "peer <*>");
   // An earlier start wins regardless of order: the path starts at '/', before the address.
   LineParser c(test::content_config({{"ip", "ipv4", "", "<*>"}, {"p", "path", "", "<*>"}, {"n", "number", "", "<*>"}}));
-  CHECK(c.parse("src: /10.250.19.102:54106").template_text == "src: <*>:<*>");
+  CHECK(c.parse("file /tmp/10.0.0.1.log").template_text == "file <*>");
+  // A slash-led address is not a path: the address (with its port) is the variable.
+  CHECK(c.parse("src: /10.250.19.102:54106").template_text == "src: /<*>");
   LineParser d(test::content_config({{"ip", "ipv4", "", "<*>"}, {"n", "number", "", "<*>"}}));
   CHECK(d.parse("src: /10.250.19.102:54106").template_text == "src: /<*>");
 }

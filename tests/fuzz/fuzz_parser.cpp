@@ -1,6 +1,8 @@
 // libFuzzer target: arbitrary bytes through LineParser::parse(), match(), last_parameters(),
 // save()/load(). Built with -DLOGGUARD_FUZZ=ON (clang; -fsanitize=fuzzer,address,undefined):
 //   build-core-fuzz/bin/fuzz_parser -max_total_time=30 -max_len=4096
+// Selector bits 1 and 2 together choose the default preset (its masks, punctuation tokens and
+// typed matching); the top bit varies its distinct_words.
 // The first input byte picks a configuration; the rest is split into lines at '\n'. Every
 // input with the high bit of byte 0 set is also fed to load() verbatim, and every input
 // corrupts a valid snapshot at chosen offsets (checksum repaired) to reach the validation.
@@ -27,9 +29,18 @@ ParserConfig config_for(std::uint8_t sel) {
     c.masks.insert(c.masks.end(), {{"v6", "ipv6", "", "<*>"}, {"p", "path", "", "<*>"}, {"u", "url", "", "<*>"},
                                    {"h", "hex", "", "<*>"}, {"d", "datetime", "", "<*>"}, {"m", "mac", "", "<*>"},
                                    {"id", "uuid", "", "<*>"}, {"re", "", R"(user=\w+)", "<U>"}});
+  if ((sel & 6) == 6) {  // the default preset: its built-in masks, punctuation tokens, typed matching
+    ParserConfig preset;
+    parser_preset("default", &preset);
+    c.masks = preset.masks;
+    c.drain.punctuation_tokens = preset.drain.punctuation_tokens;
+    c.drain.wildcard_match = WildcardMatch::typed;
+    c.drain.distinct_words = 2 + (sel >> 7);
+    c.drain.template_style = TemplateStyle::loghub2;
+  }
   if (sel & 8) c.drain.max_clusters = 4;
-  if (sel & 16) c.drain.extra_delimiters = "=,:";
-  if (sel & 32) c.drain.wildcard_match = (sel & 64) ? WildcardMatch::any : WildcardMatch::never;
+  if (sel & 16) c.drain.extra_delimiters = (sel & 6) == 6 ? "#" : "=,:";  // (not one of the punctuation tokens)
+  if ((sel & 6) != 6 && (sel & 32)) c.drain.wildcard_match = (sel & 64) ? WildcardMatch::any : WildcardMatch::never;
   if ((sel & 96) == 64) c.drain.depth = 6;
   c.max_line_bytes = 512;
   return c;

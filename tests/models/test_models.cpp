@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <fstream>
 #include <random>
 
@@ -486,4 +487,29 @@ TEST_CASE("the held-out split is the tail in input order; its templates stay out
   CHECK_FALSE(r.manifest.transitions.empty());
   c.validation_split = ValidationSplit::random;
   CHECK(heldout_split(c, sessions) != held);
+}
+
+TEST_CASE("a bundle records every Drain setting of its raw-input parser", "[bundle]") {
+  BundleManifest m;
+  m.kind = ModelKind::msmass;
+  m.top_k = 5;
+  m.templates = {{1, "a <*>"}};
+  m.weights_bytes = 1;
+  m.weights_digest = "00";
+  core::ParserConfig p;
+  REQUIRE(core::parser_preset("default", &p));  // typed matching, punctuation tokens, loghub2 style
+  p.log_format = "<Date> <Content>";
+  m.raw_input = RawInputSettings{p, "(blk_-?\\d+)", 0, {}, {}};
+  const BundleManifest back = manifest_from_json(manifest_to_json(m), "t");
+  REQUIRE(back.raw_input);
+  CHECK(back.raw_input->parser == p);
+  // A manifest written before these keys existed reads them as the defaults.
+  nlohmann::json j = nlohmann::json::parse(manifest_to_json(m));
+  for (const char* key : {"wildcard_match", "template_style", "punctuation_tokens", "distinct_words"})
+    REQUIRE(j["raw_input"]["parser"]["drain"].erase(key) == 1);
+  const std::string old = j.dump();
+  const BundleManifest legacy = manifest_from_json(old, "old");
+  REQUIRE(legacy.raw_input);
+  CHECK(legacy.raw_input->parser.drain.wildcard_match == core::WildcardMatch::masked);
+  CHECK(legacy.raw_input->parser.drain.punctuation_tokens.empty());
 }

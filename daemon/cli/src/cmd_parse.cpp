@@ -7,7 +7,6 @@
 #include <fstream>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "commands.hpp"
@@ -15,14 +14,17 @@
 #include "logguard/core/csv.hpp"
 #include "logguard/core/error.hpp"
 #include "logguard/core/line_parser.hpp"
+#include "logguard/core/parse_csv.hpp"
 #include "logguard/cli/cli.hpp"
-#include "logguard/config/config_loader.hpp"
+#include "logguard/config/parser_loader.hpp"
 
 namespace logguard::daemon::detail {
 namespace {
 
 struct ParseOptions {
   std::string config;
+  std::string log_format;
+  bool log_format_set = false;
   std::string input = "-";
   std::string output = "-";
   std::string load_snapshot;
@@ -69,10 +71,12 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 // Final template table, most frequent first: EventId,EventTemplate,Occurrences.
-void write_templates(const core::LineParser& parser,
-                     const std::unordered_map<core::TemplateId, std::uint64_t>& occurrences,
+// `occurrences[id]` = lines of template id.
+void write_templates(const core::LineParser& parser, const std::vector<std::uint64_t>& occurrences,
                      const std::string& path) {
-  std::vector<std::pair<core::TemplateId, std::uint64_t>> order(occurrences.begin(), occurrences.end());
+  std::vector<std::pair<core::TemplateId, std::uint64_t>> order;
+  for (std::size_t id = 1; id < occurrences.size(); ++id)
+    if (occurrences[id] != 0) order.emplace_back(static_cast<core::TemplateId>(id), occurrences[id]);
   std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
@@ -90,13 +94,26 @@ void write_templates(const core::LineParser& parser,
 }
 
 int run_parse(const ParseOptions& o) {
-  const AppConfig cfg = load_app_config(o.config);
+  // Only the `parser:` section is read: this command runs without the model libraries.
+  core::ParserConfig parser_cfg;
+  if (!o.config.empty())
+    parser_cfg = load_parser_config(o.config);
+  else
+    core::parser_preset("default", &parser_cfg);  // no config: the default preset
+  if (o.log_format_set) {
+    parser_cfg.log_format = o.log_format;
+    try {
+      parser_cfg.validate();
+    } catch (const core::ConfigError& e) {
+      throw core::ConfigError("--log-format", e.message());
+    }
+  }
 
   core::LineParser parser = [&] {
-    if (o.load_snapshot.empty()) return core::LineParser(cfg.parser);
+    if (o.load_snapshot.empty()) return core::LineParser(parser_cfg);
     std::ifstream in(o.load_snapshot, std::ios::binary);
     if (!in) throw core::LoadError("cannot open snapshot '" + o.load_snapshot + "'");
-    return core::LineParser::load(in, cfg.parser, o.load_snapshot);
+    return core::LineParser::load(in, parser_cfg, o.load_snapshot);
   }();
 
   FilePtr in = open_file(o.input, "rb");
@@ -104,25 +121,18 @@ int run_parse(const ParseOptions& o) {
   std::setvbuf(in.get(), nullptr, _IOFBF, 1 << 16);
 
   const auto t0 = std::chrono::steady_clock::now();
-  LineReader reader(in.get(), cfg.parser.max_line_bytes);
+  LineReader reader(in.get(), parser_cfg.max_line_bytes);
   std::string buf;
   buf.reserve(1 << 20);
   buf += o.with_params ? "LineId,EventId,EventTemplate,Parameters\n" : "LineId,EventId,EventTemplate\n";
 
   std::string_view line;
   bool cut = false;
-  std::uint64_t line_id = 0;
   std::string params_json;
-  std::unordered_map<core::TemplateId, std::uint64_t> occurrences;
+  core::ParseCsvWriter rows;  // cached per-template row parts, line ids, occurrences
   while (reader.next(line, cut)) {
-    ++line_id;
     const core::ParseResult r = parser.parse(line);
-    if (!o.templates_out.empty()) ++occurrences[r.template_id];
-    buf += std::to_string(line_id);
-    buf += ",E";
-    buf += std::to_string(r.template_id);
-    buf.push_back(',');
-    core::append_csv_field(buf, r.template_text);
+    rows.append_row(buf, r);
     if (o.with_params) {
       params_json = "[";
       bool first = true;
@@ -147,7 +157,7 @@ int run_parse(const ParseOptions& o) {
     throw std::runtime_error("write to '" + o.output + "' failed");
   if (std::fflush(out.get()) != 0) throw std::runtime_error("write to '" + o.output + "' failed");
 
-  if (!o.templates_out.empty()) write_templates(parser, occurrences, o.templates_out);
+  if (!o.templates_out.empty()) write_templates(parser, rows.occurrences(), o.templates_out);
 
   if (!o.save_snapshot.empty()) {
     // Atomic replace: write a sibling temp file, then rename over the target.
@@ -169,7 +179,7 @@ int run_parse(const ParseOptions& o) {
     std::fprintf(stderr,
                  "logguard parse: %llu lines, %zu templates, %llu header mismatches, %llu truncated, "
                  "%llu invalid UTF-8, %llu empty, %.3f s\n",
-                 static_cast<unsigned long long>(line_id), parser.cluster_count(),
+                 static_cast<unsigned long long>(rows.lines()), parser.cluster_count(),
                  static_cast<unsigned long long>(s.header_mismatches),
                  static_cast<unsigned long long>(s.truncated_lines),
                  static_cast<unsigned long long>(s.invalid_utf8_lines),
@@ -183,7 +193,11 @@ int run_parse(const ParseOptions& o) {
 void register_parse(CLI::App& root, Action& action) {
   auto opts = std::make_shared<ParseOptions>();
   CLI::App* cmd = root.add_subcommand("parse", "Parse raw log lines into templates (CSV: LineId,EventId,EventTemplate)");
-  cmd->add_option("-c,--config", opts->config, "YAML config with a `parser:` section")->required();
+  cmd->add_option("-c,--config", opts->config,
+                  "YAML config with a `parser:` section (default: the built-in default preset, docs/parser.md)");
+  cmd->add_option("--log-format", opts->log_format,
+                  "header layout, e.g. '<Date> <Time> <Level> <Component>: <Content>' (overrides the config's)")
+      ->each([opts](const std::string&) { opts->log_format_set = true; });
   cmd->add_option("-i,--input", opts->input, "raw log file, or - for stdin")->capture_default_str();
   cmd->add_option("-o,--output", opts->output, "CSV output file, or - for stdout")->capture_default_str();
   cmd->add_flag("--with-params", opts->with_params, "add a Parameters column (JSON array of variable values)");

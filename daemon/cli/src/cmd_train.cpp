@@ -115,6 +115,8 @@ int run_train(const TrainOptions& o) {
   std::optional<models::RawInputSettings> raw;
   const bool windows = m.count_window_lines > 0 || m.entity.enabled();
   if (!o.input.empty()) {
+    // A raw log without a `parser:` section is parsed with the built-in default preset.
+    if (!cfg.has_parser) core::parser_preset("default", &cfg.parser);
     in = core::read_raw_sessions(o.input, {cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label});
     raw = models::RawInputSettings{cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label};
     std::fprintf(stderr, "train: %zu lines -> %zu sessions, %zu templates (%zu lines without a session)\n", in.lines,

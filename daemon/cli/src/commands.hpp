@@ -3,6 +3,7 @@
 // to the root app and, when chosen, its runner to `action`. The table in cli.cpp lists them.
 #include <CLI/CLI.hpp>
 
+#include <cstddef>
 #include <functional>
 
 namespace logguard::daemon::detail {
@@ -10,6 +11,10 @@ namespace logguard::daemon::detail {
 /// Set by the chosen subcommand's callback; returns the process exit code.
 using Action = std::function<int()>;
 using Registrar = void (*)(CLI::App& root, Action& action);
+
+/// Parses argv with the given subcommands and runs the chosen one, mapping errors to exit
+/// codes (cli_runner.cpp; run_cli() passes every command, run_parse_cli() only `parse`).
+int run_commands(int argc, char** argv, const Registrar* commands, std::size_t count);
 
 void register_parse(CLI::App& root, Action& action);
 void register_train(CLI::App& root, Action& action);

@@ -101,13 +101,35 @@ TEST_CASE("logguard parse snapshots continue with the same ids", "[cli]") {
   }
 }
 
+TEST_CASE("logguard parse without --config uses the default preset; --log-format sets the header", "[cli]") {
+  TempDir t;
+  const auto in = t.file("in.log",
+                         "2024-01-02 10:00:01 INFO conn: connected to db.example.com:5432 in 12 ms\n"
+                         "2024-01-02 10:00:02 INFO conn: connected to db2.example.com:5432 in 7 ms\n");
+  const auto out = (t.path / "out.csv").string();
+  REQUIRE(cli({"parse", "--log-format", "<Date> <Time> <Level> <Component>: <Content>", "-i", in, "-o", out, "-q"}) ==
+          kOk);
+  const auto rows = rows_of(t.read("out.csv"));
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[1][2] == "connected to <*> in <*>");
+  CHECK(rows[2][1] == rows[1][1]);
+  // Without a log format the header is content too; its date and time are masked.
+  REQUIRE(cli({"parse", "-i", in, "-o", out, "-q"}) == kOk);
+  CHECK(rows_of(t.read("out.csv"))[2][2] == "<*> <*> INFO conn: connected to <*> in <*>");
+  // A config file can start from the preset.
+  const auto cfg = t.file("p.yaml", "parser:\n  preset: default\n  log_format: \"<Date> <Time> <Level> <Component>: <Content>\"\n");
+  REQUIRE(cli({"parse", "-c", cfg, "-i", in, "-o", out, "-q"}) == kOk);
+  CHECK(rows_of(t.read("out.csv"))[1][2] == "connected to <*> in <*>");
+}
+
 TEST_CASE("logguard exit codes", "[cli]") {
   TempDir t;
   const auto cfg = t.file("c.yaml", kConfig);
   const auto in = t.file("in.log", "hello\n");
   CHECK(cli({}) == kUsageError);
   CHECK(cli({"nosuchcommand"}) == kUsageError);
-  CHECK(cli({"parse", "--input", in}) == kUsageError);                       // --config missing
+  CHECK(cli({"parse", "--bogus"}) == kUsageError);
+  CHECK(cli({"parse", "--log-format", "<Date> <NoContent>", "-i", in, "-o", "-"}) == kConfigError);
   CHECK(cli({"parse", "-c", cfg, "--bogus"}) == kUsageError);
   CHECK(cli({"parse", "-c", (t.path / "missing.yaml").string(), "-i", in, "-o", "-"}) == kConfigError);
   CHECK(cli({"parse", "-c", t.file("bad.yaml", "parser:\n  drian: {}\n"), "-i", in, "-o", "-"}) == kConfigError);

@@ -9,71 +9,15 @@
 #include <sstream>
 
 #include "logguard/core/error.hpp"
+#include "parser_section.hpp"
 #include "yaml_reader.hpp"
 
 namespace logguard::daemon {
 namespace {
 
+using detail::read_choice;
+using detail::validated;
 using detail::YamlSection;
-
-// Re-raises a module's validate() error with the YAML path of its section in front.
-template <class F>
-void validated(const std::string& section, F&& validate) {
-  try {
-    validate();
-  } catch (const core::ConfigError& e) {
-    throw core::ConfigError(section + "." + e.key(), e.message());
-  }
-}
-
-// Reads a string key that must be one of `choices`; returns its index (unchanged if absent).
-template <std::size_t N>
-void read_choice(YamlSection& s, const char* key, const std::array<const char*, N>& choices, int& out) {
-  if (!s.has(key)) return;
-  std::string v;
-  s.get(key, v);
-  for (std::size_t i = 0; i < N; ++i)
-    if (v == choices[i]) {
-      out = static_cast<int>(i);
-      return;
-    }
-  std::string list;
-  for (const char* c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
-  s.fail(key, "must be one of " + list + " (got '" + v + "')");
-}
-
-core::ParserConfig read_parser(YamlSection s) {
-  core::ParserConfig c;
-  s.get("log_format", c.log_format);
-  s.get("max_line_bytes", c.max_line_bytes);
-  for (auto& m : s.list("masks")) {
-    core::MaskRule r;
-    m.require("name", r.name);
-    m.get("builtin", r.builtin);
-    m.get("regex", r.regex);
-    m.get("replacement", r.replacement);
-    m.finish();
-    c.masks.push_back(std::move(r));
-  }
-  YamlSection d = s.child("drain");
-  d.get("depth", c.drain.depth);
-  d.get("similarity_threshold", c.drain.similarity_threshold);
-  d.get("max_children", c.drain.max_children);
-  d.get("max_clusters", c.drain.max_clusters);
-  d.get("extra_delimiters", c.drain.extra_delimiters);
-  d.get("parametrize_numeric_tokens", c.drain.parametrize_numeric_tokens);
-  // Enumerators in declaration order (core/parser_config.hpp, core/template_style.hpp).
-  int wildcard = static_cast<int>(c.drain.wildcard_match);
-  read_choice(d, "wildcard_match", std::array{"masked", "never", "any"}, wildcard);
-  c.drain.wildcard_match = static_cast<core::WildcardMatch>(wildcard);
-  int style = static_cast<int>(c.drain.template_style);
-  read_choice(d, "template_style", std::array{"drain", "loghub2"}, style);
-  c.drain.template_style = static_cast<core::TemplateStyle>(style);
-  d.finish();
-  s.finish();
-  validated(s.path(), [&] { c.validate(); });
-  return c;
-}
 
 PipelineConfig read_pipeline(YamlSection s) {
   PipelineConfig c;
@@ -410,7 +354,7 @@ AppConfig read_app(const YAML::Node& root, const std::string& source) {
   app.source = source;
   YamlSection top(root, "");
   app.has_parser = top.child("parser").present();
-  app.parser = read_parser(top.child("parser"));
+  app.parser = detail::read_parser_section(top.child("parser"));
   {
     // (operator[] on a const node yields an invalid node for a missing key: test IsDefined first)
     const YAML::Node p = root.IsDefined() && root.IsMap() ? root["pipeline"] : YAML::Node();

@@ -5,6 +5,8 @@
 // Used only by config_loader.cpp; not thread-safe (a reader is a short-lived local).
 #include <yaml-cpp/yaml.h>
 
+#include <array>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -46,5 +48,31 @@ class YamlSection {
   std::string path_;
   std::vector<std::string> known_;
 };
+
+// Re-raises a module's validate() error with the YAML path of its section in front.
+template <class F>
+inline void validated(const std::string& section, F&& validate) {
+  try {
+    validate();
+  } catch (const core::ConfigError& e) {
+    throw core::ConfigError(section + "." + e.key(), e.message());
+  }
+}
+
+// Reads a string key that must be one of `choices`; returns its index (unchanged if absent).
+template <std::size_t N>
+inline void read_choice(YamlSection& s, const char* key, const std::array<const char*, N>& choices, int& out) {
+  if (!s.has(key)) return;
+  std::string v;
+  s.get(key, v);
+  for (std::size_t i = 0; i < N; ++i)
+    if (v == choices[i]) {
+      out = static_cast<int>(i);
+      return;
+    }
+  std::string list;
+  for (const char* c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
+  s.fail(key, "must be one of " + list + " (got '" + v + "')");
+}
 
 }  // namespace logguard::daemon::detail

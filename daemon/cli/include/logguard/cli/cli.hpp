@@ -9,4 +9,8 @@ namespace logguard::daemon {
 /// reason on stderr. Never throws.
 int run_cli(int argc, char** argv);
 
+/// The same with only the `parse` command: what the `logguard` executable runs for
+/// `logguard parse` without loading the model libraries (apps/logguard/main.cpp).
+int run_parse_cli(int argc, char** argv);
+
 }  // namespace logguard::daemon
