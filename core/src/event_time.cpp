@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "logguard/core/error.hpp"
+#include "log_format.hpp"
 
 namespace logguard::core {
 
@@ -132,6 +133,57 @@ void EntityWindows::validate(const std::string& prefix) const {
   if (time_fields.empty()) throw ConfigError(prefix + ".time_fields", "name the header field(s) holding the event time");
   TimeFormat(time_format, prefix + ".time_format");
   if (window_ms < 1) throw ConfigError(prefix + ".window_ms", "must be >= 1");
+}
+
+struct EntityKeyer::Impl {
+  detail::LogFormat format;
+  TimeFormat time;
+  std::size_t entity = 0;
+  std::vector<std::size_t> time_fields;
+  std::int64_t window_ms = 0;
+};
+
+EntityKeyer::EntityKeyer(const EntityWindows& s, const std::string& log_format, const std::string& prefix)
+    : impl_(std::make_unique<Impl>()) {
+  s.validate(prefix);
+  if (!s.enabled()) throw ConfigError(prefix + ".field", "needed for entity sessions");
+  impl_->format = detail::LogFormat(log_format);
+  impl_->time = TimeFormat(s.time_format, prefix + ".time_format");
+  impl_->window_ms = s.window_ms;
+  const auto& names = impl_->format.field_names();
+  auto index = [&](const std::string& name, const std::string& key) {
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (names[i] == name) return i;
+    throw ConfigError(prefix + "." + key, "`" + name + "` is not a field of the log format `" + log_format + "`");
+  };
+  impl_->entity = index(s.field, "field");
+  for (const auto& f : s.time_fields) impl_->time_fields.push_back(index(f, "time_fields"));
+}
+
+EntityKeyer::~EntityKeyer() = default;
+EntityKeyer::EntityKeyer(EntityKeyer&&) noexcept = default;
+EntityKeyer& EntityKeyer::operator=(EntityKeyer&&) noexcept = default;
+
+bool EntityKeyer::key(std::string_view line, std::string& out) const {
+  thread_local std::vector<std::string_view> values;
+  thread_local std::string when;
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (!impl_->format.match(line, values)) return false;
+  const auto entity = values[impl_->entity];
+  if (entity.empty()) return false;
+  when.clear();
+  for (auto i : impl_->time_fields) {
+    if (!when.empty()) when += ' ';
+    when += values[i];
+  }
+  const auto t = impl_->time.parse(when);
+  if (!t) return false;
+  const std::int64_t w = impl_->window_ms;
+  const std::int64_t start = (*t >= 0 ? *t / w : (*t - w + 1) / w) * w;
+  out.assign(entity);
+  out += '@';
+  out += std::to_string(start);
+  return true;
 }
 
 int LabelSettings::classify(std::string_view value) const noexcept {

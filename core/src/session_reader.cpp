@@ -3,6 +3,7 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <unordered_map>
@@ -43,11 +44,8 @@ SessionInput read_raw_sessions(const std::string& path, const RawSessionOptions&
     // Capture group 1 keys the session; a pattern without groups is captured whole.
     key = std::make_unique<RE2>(probe.NumberOfCapturingGroups() > 0 ? o.session_key : "(" + o.session_key + ")");
   }
-  core::TimeFormat time_format;
-  if (entity_mode) {
-    o.entity.validate("model.data.entity");
-    time_format = core::TimeFormat(o.entity.time_format, "model.data.entity.time_format");
-  }
+  std::unique_ptr<core::EntityKeyer> entity;
+  if (entity_mode) entity = std::make_unique<core::EntityKeyer>(o.entity, o.parser.log_format, "model.data.entity");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw core::LoadError(path + ": cannot open file");
   core::LineParser lp(o.parser);
@@ -55,48 +53,50 @@ SessionInput read_raw_sessions(const std::string& path, const RawSessionOptions&
   SessionInput out;
   out.labelled = o.label.enabled();
   std::unordered_map<std::string, std::size_t> index;
-  std::string line, id, when;
+  std::string line, id;
+  std::vector<std::string> keys;
+  std::vector<std::size_t> also;  // indices of the sessions a line joins
+  std::unordered_map<TemplateId, std::uint32_t> version;  // emit_time_templates: parser id -> current id
   const auto n = static_cast<std::size_t>(std::max(1, o.count_window_lines));
-  auto join = [&](const std::string& session_id) -> core::Session& {
+  auto join = [&](const std::string& session_id) {
     auto [it, fresh] = index.emplace(session_id, out.sessions.size());
     if (fresh) out.sessions.push_back({session_id, {}, out.labelled ? 0 : -1, {}});
-    return out.sessions[it->second];
+    return it->second;
   };
   while (std::getline(in, line)) {
     const std::size_t line_no = out.lines++;
     const auto r = lp.parse(line);
     const auto& header = lp.last_header();
-    core::Session* s = nullptr;
+    // The sessions the line joins (indices into out.sessions).
+    also.clear();
     if (count_mode) {
       const std::size_t k = line_no / n;
       if (k == out.sessions.size())
         out.sessions.push_back({"lines:" + std::to_string(k * n + 1) + "-" + std::to_string((k + 1) * n), {},
                                 out.labelled ? 0 : -1, {}});
-      s = &out.sessions.back();
-    } else if (entity_mode) {
-      const auto entity = r.header_matched ? field_value(header, o.entity.field) : std::string_view{};
-      when.clear();
-      for (const auto& f : o.entity.time_fields) {
-        if (!when.empty()) when += ' ';
-        when += field_value(header, f);
-      }
-      const auto t = entity.empty() ? std::nullopt : time_format.parse(when);
-      if (!t) {
+      also.push_back(out.sessions.size() - 1);
+    } else if (entity) {
+      if (!entity->key(line, id)) {
         ++out.unkeyed_lines;
         continue;
       }
-      const auto start = (*t >= 0 ? *t / o.entity.window_ms : (*t - o.entity.window_ms + 1) / o.entity.window_ms) *
-                         o.entity.window_ms;
-      id.assign(entity);
-      id += '@';
-      id += std::to_string(start);
-      s = &join(id);
+      also.push_back(join(id));
     } else {
-      if (!RE2::PartialMatch(line, *key, &id)) {
+      // Every distinct key the line names (HDFS: a line naming two blocks belongs to both).
+      keys.clear();
+      re2::StringPiece input(line);
+      for (const char* before = input.data(); RE2::FindAndConsume(&input, *key, &id); before = input.data()) {
+        if (!id.empty() && std::find(keys.begin(), keys.end(), id) == keys.end()) keys.push_back(id);
+        if (input.data() == before) {  // an empty match: step past it
+          if (input.empty()) break;
+          input.remove_prefix(1);
+        }
+      }
+      if (keys.empty()) {
         ++out.unkeyed_lines;
         continue;
       }
-      s = &join(id);
+      for (const auto& k : keys) also.push_back(join(k));
     }
     int label = 0;
     if (out.labelled) {
@@ -105,16 +105,30 @@ SessionInput read_raw_sessions(const std::string& path, const RawSessionOptions&
         ++out.unlabelled_lines;
         label = 0;
       }
-      if (label == 1) s->label = 1;
     }
-    if (r.template_id == core::kNoTemplate) continue;
-    s->events.push_back(r.template_id);
-    if (out.labelled) s->event_labels.push_back(static_cast<std::uint8_t>(label));
+    std::uint32_t event = r.template_id;
+    if (event != core::kNoTemplate && o.emit_time_templates) {
+      // A new id for every text a parser template takes (the daemon maps each anew).
+      auto [it, fresh] = version.try_emplace(r.template_id, 0);
+      if (fresh || r.change != core::ChangeKind::none) {
+        out.templates.push_back({static_cast<std::uint32_t>(out.templates.size() + 1), std::string(r.template_text)});
+        it->second = out.templates.back().id;
+      }
+      event = it->second;
+    }
+    for (auto i : also) {
+      auto& sess = out.sessions[i];
+      if (label == 1) sess.label = 1;
+      if (event == core::kNoTemplate) continue;
+      sess.events.push_back(event);
+      if (out.labelled) sess.event_labels.push_back(static_cast<std::uint8_t>(label));
+    }
   }
   // The last count window names the lines it really holds.
   if (count_mode && !out.sessions.empty() && out.lines % n != 0)
     out.sessions.back().id = "lines:" + std::to_string((out.sessions.size() - 1) * n + 1) + "-" + std::to_string(out.lines);
-  for (auto& [tid, text] : lp.templates()) out.templates.push_back({tid, text});
+  if (!o.emit_time_templates)
+    for (auto& [tid, text] : lp.templates()) out.templates.push_back({tid, text});
   return out;
 }
 

@@ -57,7 +57,9 @@ int run_detect(const DetectOptions& o) {
       throw core::LoadError(o.model + "/manifest.json: the bundle records no parser settings, so it cannot read raw "
                                       "logs; train it with --input (or a config with a parser section)");
     const auto& ri = *man.raw_input;
-    in = core::read_raw_sessions(o.input, {ri.parser, ri.session_key, ri.count_window_lines, ri.entity, ri.label}, man.templates);
+    // Templates as a streaming parser sees them when each line comes (logguardd's view).
+    in = core::read_raw_sessions(o.input, {ri.parser, ri.session_key, ri.count_window_lines, ri.entity, ri.label, true},
+                                 man.templates);
   } else {
     if (o.sequences.empty() || o.templates.empty())
       throw core::ConfigError("", "give --sequences and --templates, or --input RAW.log");

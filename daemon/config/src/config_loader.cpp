@@ -34,7 +34,7 @@ PipelineConfig read_pipeline(YamlSection s) {
   read_choice(w, "mode", std::array{"session", "count", "time"}, mode);
   c.window.mode = static_cast<WindowConfig::Mode>(mode);
   int key_from = static_cast<int>(c.window.key_from);
-  read_choice(w, "key", std::array{"pattern", "message_key"}, key_from);
+  read_choice(w, "key", std::array{"pattern", "message_key", "entity"}, key_from);
   c.window.key_from = static_cast<WindowConfig::KeyFrom>(key_from);
   w.get("key_pattern", c.window.key_pattern);
   w.get("length", c.window.length);
@@ -362,6 +362,7 @@ AppConfig read_app(const YAML::Node& root, const std::string& source) {
     const bool wmap = w.IsDefined() && w.IsMap();
     app.daemon.window_length_set = wmap && w["length"].IsDefined();
     app.daemon.window_stride_set = wmap && w["stride"].IsDefined();
+    app.daemon.window_mode_set = wmap && (w["mode"].IsDefined() || w["key"].IsDefined() || w["key_pattern"].IsDefined());
   }
   app.pipeline = read_pipeline(top.child("pipeline"));
   app.kafka = read_kafka(top.child("kafka"), root["kafka"]);
@@ -370,10 +371,12 @@ AppConfig read_app(const YAML::Node& root, const std::string& source) {
   app.registry = read_registry(top.child("registry"));
   app.metrics = read_metrics(top.child("metrics"));
   app.model = read_model(top.child("model"));
-  const bool length_set = app.daemon.window_length_set, stride_set = app.daemon.window_stride_set;
+  const bool length_set = app.daemon.window_length_set, stride_set = app.daemon.window_stride_set,
+             mode_set = app.daemon.window_mode_set;
   app.daemon = read_daemon(top);
   app.daemon.window_length_set = length_set;
   app.daemon.window_stride_set = stride_set;
+  app.daemon.window_mode_set = mode_set;
   top.finish();
   if (app.routing.enabled) {
     if (app.daemon.source != DaemonConfig::SourceKind::kafka)

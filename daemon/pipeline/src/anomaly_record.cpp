@@ -23,6 +23,20 @@ struct Fnv {
   void number(std::int64_t v) { bytes(std::to_string(v)); }
 };
 
+// Pseudo template ids the model uses, by name (models/scorer.hpp; pipeline does not link models).
+constexpr core::TemplateId kEndOfSessionId = 0xFFFFFFFFu, kAbnormalId = 0xFFFFFFFDu, kStartOfSessionId = 0xFFFFFFFEu;
+
+// A template id as records print it: a number, or the name of a pseudo template.
+nlohmann::json template_ref(core::TemplateId id) {
+  switch (id) {
+    case core::kNoTemplate: return "<unknown>";
+    case kEndOfSessionId: return "<end-of-session>";
+    case kStartOfSessionId: return "<start-of-session>";
+    case kAbnormalId: return "<abnormal>";
+    default: return id;
+  }
+}
+
 nlohmann::json position(const Event& e) {
   return {{"topic", e.pos.tp.topic},
           {"partition", e.pos.tp.partition},
@@ -53,35 +67,44 @@ std::string anomaly_record_json(const Window& w, const Verdict& v, std::string_v
                                 const TemplateText& text, const AnomalyRecordOptions& options) {
   using nlohmann::json;
   json j;
-  j["schema"] = "logguard.anomaly/v1";
+  j["schema"] = "logguard.anomaly/v2";
   j["id"] = anomaly_record_id(w, model_version);
   j["session"] = w.key;
   j["window_sequence"] = w.sequence;
   j["close_reason"] = to_string(w.reason);
   j["model_version"] = std::string(model_version);
   j["score"] = v.score;
+  j["threshold"] = v.threshold;
 
-  std::vector<core::TemplateId> ids;
+  // Template references: bundle ids as numbers, pseudo templates by name; `templates` holds
+  // the text of every real template id the record mentions.
+  json ids = json::array();
   std::set<core::TemplateId> distinct;
-  for (const auto& e : w.events) {
-    ids.push_back(e.template_id);
-    distinct.insert(e.template_id);
-  }
-  for (const auto& f : v.failing)
-    for (auto id : f.expected) distinct.insert(id);
+  auto mention = [&](core::TemplateId id) {
+    const json r = template_ref(id);
+    if (r.is_number()) distinct.insert(id);
+    return r;
+  };
+  for (const auto& e : w.events) ids.push_back(mention(e.template_id));
   j["template_ids"] = ids;
+  json failing = json::array();
+  for (const auto& f : v.failing) {
+    json expected = json::array();
+    for (auto id : f.expected) expected.push_back(mention(id));
+    failing.push_back({{"position", f.index}, {"observed", mention(f.observed)}, {"expected", expected}});
+  }
   json texts = json::object();
   for (auto id : distinct) texts[std::to_string(id)] = text ? text(id) : std::string();
   j["templates"] = texts;
-
-  json failing = json::array();
-  for (const auto& f : v.failing)
-    failing.push_back({{"position", f.index}, {"observed", f.observed}, {"expected", f.expected}});
   j["failing"] = failing;
   json unknown = json::array();
   for (auto i : v.unknown)
-    if (i < w.events.size()) unknown.push_back({{"position", i}, {"template_id", w.events[i].template_id}});
+    if (i < w.events.size()) unknown.push_back({{"position", i}});
   j["unknown"] = unknown;
+  json abnormal = json::array();
+  for (auto i : v.abnormal)
+    if (i < w.events.size()) abnormal.push_back({{"position", i}});
+  j["abnormal"] = abnormal;
 
   if (!w.events.empty()) {
     j["first"] = position(w.events.front());

@@ -172,6 +172,8 @@ struct SessionKeyExtractor::Impl {
   // Set when the pattern is simple enough (see SimpleMatcher): the anchored match runs without
   // RE2. Only used together with a non-empty prefix.
   std::optional<SimpleMatcher> simple;
+  // key entity: "<entity>@<window start>" from the line's header (core::EntityKeyer).
+  std::unique_ptr<core::EntityKeyer> entity;
 };
 
 SessionKeyExtractor::SessionKeyExtractor(const WindowConfig& config) : impl_(std::make_unique<Impl>()) {
@@ -187,6 +189,8 @@ SessionKeyExtractor::SessionKeyExtractor(const WindowConfig& config) : impl_(std
     impl_->prefix = required_prefix(*impl_->re);
     if (!impl_->prefix.empty()) impl_->simple = SimpleMatcher::compile(config.key_pattern);
   }
+  if (config.mode == WindowConfig::Mode::session && config.key_from == WindowConfig::KeyFrom::entity)
+    impl_->entity = std::make_unique<core::EntityKeyer>(config.entity, config.log_format, "entity");
 }
 
 SessionKeyExtractor::~SessionKeyExtractor() = default;
@@ -203,6 +207,13 @@ void SessionKeyExtractor::extract(std::string_view line, std::string_view messag
   if (impl_->mode != WindowConfig::Mode::session) return;
   if (impl_->from == WindowConfig::KeyFrom::message_key) {
     if (!message_key.empty()) keys.push_back(message_key);
+    return;
+  }
+  if (impl_->entity) {
+    // The composed key lives in a per-thread buffer: valid until the next extract() on this
+    // thread (the windower copies a new session's key).
+    thread_local std::string composed;
+    if (impl_->entity->key(line, composed)) keys.push_back(composed);
     return;
   }
   // With one capturing group the group is the key, otherwise the whole match.

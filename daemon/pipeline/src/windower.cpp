@@ -51,6 +51,8 @@ void WindowConfig::validate() const {
     if (max_open_sessions == 0) throw ConfigError("max_open_sessions", "must be >= 1");
     if (key_from == KeyFrom::pattern && key_pattern.empty())
       throw ConfigError("key_pattern", "must not be empty when key is 'pattern'");
+    if (key_from == KeyFrom::entity && !entity.enabled())
+      throw ConfigError("key", "'entity' needs the entity settings of the bundle (model.data.entity at training)");
   }
 }
 

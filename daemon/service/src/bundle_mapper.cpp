@@ -24,31 +24,34 @@ void BundleMapper::set_parser(core::LineParser parser) {
 
 core::TemplateId BundleMapper::lookup(core::TemplateId parser_id, std::string_view text) {
   const auto& m = *cached_model_;
-  const std::string normalized = core::normalize_template_text(text);
-  auto it = m.by_text.find(normalized);
-  core::TemplateId id = it == m.by_text.end() ? 0 : it->second;
-  // An exact bundle template maps to itself on every instance: the registry is not needed.
-  const bool exact = id != 0 && (!m.semantic || m.semantic_ids.count(id));
+  // Exact text, table pattern or labelled-abnormal template: the same on every instance, so
+  // the registry is not needed.
+  const auto fixed = m.resolver->resolve_without_encoder(text);
+  core::TemplateId id = fixed.id;
+  const bool exact = fixed.how != models::Resolution::unknown;
+  const std::string normalized = exact ? std::string() : core::normalize_template_text(text);
   bool adopted = false;
   if (!exact && registry_) {
     // A decision of the running model from the registry (ids outside the vocabulary: ignored).
-    if (auto hit = registry_->find(normalized, m.version); hit && (hit->bundle_id == 0 || m.text.count(hit->bundle_id))) {
+    if (auto hit = registry_->find(normalized, m.version);
+        hit && (hit->bundle_id == 0 || hit->bundle_id == models::kAbnormalTemplate || m.text.count(hit->bundle_id))) {
       id = hit->bundle_id;
       adopted = true;
       ++stats_.templates_adopted;
       registry_->note_adopted();
     }
   }
-  double similarity = id != 0 ? 1.0 : 0.0;
+  double similarity = exact ? 1.0 : 0.0;
   if (!adopted && m.semantic && !exact) {
-    // No exact match among the encoder's templates: map by similarity, as `logguard detect`.
+    // No exact match: map by similarity, as `logguard detect` (a normal template, an
+    // abnormal one, or unknown).
     if (encoded_text_.size() <= parser_id) encoded_text_.resize(parser_id + 1);
     auto& old = encoded_text_[parser_id];
     if (!old.empty() && old != text) m.semantic->forget(old);  // template_changed: drop the stale embedding
     const std::size_t before = m.semantic->cache_size();
     const auto t0 = std::chrono::steady_clock::now();
     const auto r = m.semantic->map(text);  // noexcept: a failure is unknown (0)
-    id = r.template_id;
+    id = r.verdict == models::MapVerdict::abnormal ? models::kAbnormalTemplate : r.template_id;
     similarity = r.similarity;
     if (m.semantic->cache_size() != before) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -80,7 +83,9 @@ void BundleMapper::pin_registry_text(const std::string& text) {
   // (each value of an unmasked variable would become a pinned template of its own everywhere).
   if (text.find("<*>") == std::string::npos) return;
   // Bundle templates are pinned already (core::pin_templates).
-  if (cached_model_ && cached_model_->by_text.count(core::normalize_template_text(text))) return;
+  if (cached_model_ &&
+      cached_model_->resolver->resolve_without_encoder(text, /*patterns=*/false).how == models::Resolution::exact)
+    return;
   if (parser_.pin(text) != core::kNoTemplate) ++stats_.registry_pinned;
 }
 
@@ -145,7 +150,7 @@ core::TemplateId BundleMapper::map(const Record& r) noexcept {
     id = lookup(res.template_id, res.template_text);
   else
     id = cache_[res.template_id] - 1;
-  ++(id == 0 ? stats_.events_unknown : stats_.events_known);
+  ++(id == 0 ? stats_.events_unknown : id == models::kAbnormalTemplate ? stats_.events_abnormal : stats_.events_known);
   return id;
 }
 

@@ -83,6 +83,7 @@ core::Expected<std::vector<Verdict>> BundleScorer::score(std::span<const Window*
     const Window& w = *batch[i];
     const auto& p = plans[i];
     Verdict& v = out[i];
+    v.threshold = m->scorer.detection().threshold;
     for (std::size_t j = 0; j < p.windows.size(); ++j) {
       const models::WindowVerdict& mv = got[i][j] ? *got[i][j] : ran[pending[i][j]];
       v.score = std::max(v.score, mv.score);
@@ -97,14 +98,17 @@ core::Expected<std::vector<Verdict>> BundleScorer::score(std::span<const Window*
         continue;
       FailingPosition f;
       f.index = ev;
-      f.observed = mv.evidence->unknown ? 0 : mv.evidence->observed;
+      f.observed = mv.evidence->observed;  // 0 unknown, kAbnormalTemplate, kEndOfSession or a template
       for (const auto& e : mv.evidence->top_k) f.expected.push_back(e.template_id);
       v.failing.push_back(std::move(f));
     }
     std::sort(v.failing.begin(), v.failing.end(),
               [](const FailingPosition& x, const FailingPosition& y) { return x.index < y.index; });
-    for (std::size_t e = 0; e < w.events.size(); ++e)
+    for (std::size_t e = 0; e < w.events.size(); ++e) {
       if (w.events[e].template_id == 0) v.unknown.push_back(e);
+      if (w.events[e].template_id == models::kAbnormalTemplate) v.abnormal.push_back(e);
+    }
+    if (on_verdict) on_verdict(v.score, v.threshold);
   }
   // Remember the fresh verdicts (bounded: the oldest entries go first).
   if (capacity_ > 0) {

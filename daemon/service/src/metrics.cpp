@@ -18,7 +18,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {}
 Metrics::~Metrics() = default;
 
 bool Metrics::valid_name(const std::string& name) {
-  static const std::array<const char*, 10> units = {"_total", "_bytes", "_seconds", "_ratio", "_info", "_windows", "_sessions", "_templates", "_messages", "_brokers"};
+  static const std::array<const char*, 11> units = {"_total", "_bytes", "_seconds", "_ratio", "_info", "_windows", "_sessions", "_templates", "_messages", "_brokers", "_nats"};
   const std::string prefix = "logguard_";
   if (name.rfind(prefix, 0) != 0) return false;
   for (char c : name)

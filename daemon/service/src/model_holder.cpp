@@ -31,8 +31,8 @@ std::shared_ptr<const LoadedModel> ModelHolder::load(std::uint64_t generation) c
   if (man.encoder) {
     // TemplateMapper holds a mutex (not movable): built in place from load()'s prvalue.
     m->semantic = std::shared_ptr<models::TemplateMapper>(new models::TemplateMapper(models::TemplateMapper::load(dir_)));
-    for (const auto& t : m->semantic->normal()) m->semantic_ids.insert(t.id);
   }
+  m->resolver = std::make_shared<const models::TemplateResolver>(man, m->semantic);
   return m;
 }
 

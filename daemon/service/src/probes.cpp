@@ -81,6 +81,13 @@ void DaemonProbes::observe_batch(std::size_t windows, double seconds) const {
   batch_seconds->Observe(seconds);
 }
 
+void DaemonProbes::observe_verdict(double score, double thr) const {
+  window_score->Observe(score);
+  threshold->Set(thr);
+}
+
+void DaemonProbes::observe_threshold(double thr) const { threshold->Set(thr); }
+
 void DaemonProbes::observe_delivered(std::int64_t last_ms) const {
   if (last_ms > 0) e2e_seconds->Observe(static_cast<double>(std::max<std::int64_t>(0, wall_ms() - last_ms)) / 1000.0);
 }
@@ -102,6 +109,8 @@ DaemonProbes export_daemon_metrics(Metrics& metrics, const BundleMapper& mapper,
        m.parser_rebuilds},
       {"logguard_events_known_total", "Events mapped to a bundle template", m.events_known},
       {"logguard_events_unknown_total", "Events whose template matches no bundle template", m.events_unknown},
+      {"logguard_events_abnormal_total", "Events of templates labelled abnormal in training (or closest to one)",
+       m.events_abnormal},
       {"logguard_templates_encoded_total", "Parser templates mapped through the bundle's template encoder",
        m.templates_encoded},
   });
@@ -128,6 +137,11 @@ DaemonProbes export_daemon_metrics(Metrics& metrics, const BundleMapper& mapper,
   dm.e2e_seconds = &metrics.histogram("logguard_anomaly_latency_seconds",
                                       "From the window's last line (source timestamp) to its anomaly record delivered",
                                       {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60});
+  dm.window_score = &metrics.histogram("logguard_window_score_nats",
+                                       "Scores of the scored windows (anomalous above the threshold; 1000: an abnormal template)",
+                                       {1, 2, 4, 6, 8, 10, 12, 16, 24, 32, 64, 999});
+  dm.threshold = &metrics.gauge("logguard_detection_threshold_nats",
+                                "Threshold of the running bundle: a window scoring above it is anomalous");
   dm.reloads = &metrics.counter("logguard_model_reloads_total", "Model bundles loaded by SIGHUP");
   dm.reload_failures = &metrics.counter("logguard_model_reload_failures_total", "SIGHUP reloads that failed");
   return dm;

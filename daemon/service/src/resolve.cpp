@@ -16,9 +16,43 @@ Resolved resolve(const std::string& path) {
     throw e.in_file(path);
   }
   const auto m = r.model->current();
+  const auto& man = m->scorer.manifest();
+  if (app.has_parser) {
+    r.parser = app.parser;
+  } else {
+    if (!man.raw_input)
+      throw core::ConfigError("parser", "required: the bundle " + app.model.bundle + " records no parser settings", path);
+    r.parser = man.raw_input->parser;
+  }
   auto& win = app.pipeline.window;
   win.score_closing = true;
-  if (win.mode != WindowConfig::Mode::time) {
+  // Without pipeline.window.mode the daemon cuts sessions as the bundle's training did.
+  bool count_from_bundle = false;
+  if (!app.daemon.window_mode_set && man.raw_input) {
+    const auto& ri = *man.raw_input;
+    if (ri.count_window_lines > 0) {
+      win.mode = WindowConfig::Mode::count;
+      count_from_bundle = true;
+    } else if (ri.entity.enabled()) {
+      win.mode = WindowConfig::Mode::session;
+      win.key_from = WindowConfig::KeyFrom::entity;
+    } else if (!ri.session_key.empty()) {
+      win.mode = WindowConfig::Mode::session;
+      win.key_from = WindowConfig::KeyFrom::pattern;
+      win.key_pattern = ri.session_key;
+    }
+  }
+  if (win.key_from == WindowConfig::KeyFrom::entity) {
+    if (!man.raw_input || !man.raw_input->entity.enabled())
+      throw core::ConfigError("pipeline.window.key", "entity: the bundle records no entity sessions (model.data.entity)", path);
+    win.entity = man.raw_input->entity;
+    win.log_format = r.parser.log_format;
+  }
+  if (count_from_bundle) {
+    // Count windows of the bundle's N lines, each judged whole (as `logguard detect --input`).
+    win.length = static_cast<std::size_t>(man.raw_input->count_window_lines);
+    win.stride = 0;
+  } else if (win.mode != WindowConfig::Mode::time) {
     const std::size_t W = m->shape.window;
     if (!app.daemon.window_length_set) win.length = 4 * W;
     if (!app.daemon.window_stride_set) win.stride = win.length > W ? win.length - W : 0;
@@ -35,14 +69,6 @@ Resolved resolve(const std::string& path) {
     models::check_chunk_layout(r.layout, m->shape);
   } catch (const core::ConfigError& e) {
     throw e.in_file(path);
-  }
-  if (app.has_parser) {
-    r.parser = app.parser;
-  } else {
-    const auto& man = m->scorer.manifest();
-    if (!man.raw_input)
-      throw core::ConfigError("parser", "required: the bundle " + app.model.bundle + " records no parser settings", path);
-    r.parser = man.raw_input->parser;
   }
   if (app.daemon.source == DaemonConfig::SourceKind::kafka && app.kafka.topics.empty())
     throw core::ConfigError("kafka.topics", "required for source type kafka", path);

@@ -187,6 +187,8 @@ int run_daemon(const std::string& config_path) {
   export_pipeline_metrics(metrics, pipeline.stats());
   probes = export_daemon_metrics(metrics, mapper, scorer, pipeline.stats());
   scorer.on_batch = [&probes](std::size_t windows, std::size_t, double seconds) { probes.observe_batch(windows, seconds); };
+  scorer.on_verdict = [&probes](double score, double threshold) { probes.observe_verdict(score, threshold); };
+  probes.observe_threshold(r.model->current()->scorer.detection().threshold);
   if (kafka_source) export_source_metrics(metrics, *kafka_source);
   if (registry) export_registry_metrics(metrics, *registry);
   if (router) export_router_metrics(metrics, *router);

@@ -110,7 +110,7 @@ TEST_CASE("logguardd on a file source flags the sessions logguard detect flags",
     std::string line;
     while (std::getline(in, line)) {
       const auto j = nlohmann::json::parse(line);
-      CHECK(j["schema"] == "logguard.anomaly/v1");
+      CHECK(j["schema"] == "logguard.anomaly/v2");
       streamed.insert(j["session"].get<std::string>());
     }
     CHECK(streamed == f.offline_anomalous);
@@ -146,5 +146,84 @@ TEST_CASE("logguardd --check-config names the bad key and uses the documented ex
     text.replace(text.find(kLog), kLog.size(), (f.dir / "missing.log").string());
     write(cfg, text);
     CHECK(run(run_logguardd, {"logguardd", "--config", cfg.string()}) == kLoadError);
+  }
+}
+
+namespace {
+
+const std::string kBgl = std::string(LOGGUARD_SHARED_DATA) + "/loghub-2k/BGL/BGL_2k.log";
+
+// A session-less log: count windows of 20 lines, or entity sessions (node x 1 hour); labels
+// from BGL's first field. Detection settings live in the bundle only.
+std::string bgl_train_config(const std::string& cut) {
+  return R"Y(
+parser:
+  log_format: "<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Component> <Level> <Content>"
+  masks:
+    - {name: num, builtin: number}
+model:
+  kind: msmass
+  msmass: {window: 6, d_model: 24, ff_dim: 32, encoder_layers: 1, decoder_layers: 1,
+           scales: [1, 3, 0], heads_per_scale: [1, 1, 1]}
+  train: {epochs: 2, batch_size: 64, threads: 1, seed: 7, session_boundaries: false}
+  detect: {stride: 1}
+  data:
+    label: {field: Label, normal_values: ["-"]}
+)Y" + cut;
+}
+
+// Anomalous units of a detect output (session ids) and of a daemon output (session key, or the
+// line range of a count window: first/last offsets of the file source are 0-based line numbers).
+std::set<std::string> detect_anomalous(const fs::path& p) {
+  std::set<std::string> s;
+  std::ifstream in(p);
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["anomalous"].get<bool>()) s.insert(j["session"].get<std::string>());
+  }
+  return s;
+}
+std::set<std::string> daemon_anomalous(const fs::path& p, bool count_windows) {
+  std::set<std::string> s;
+  std::ifstream in(p);
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    CHECK(j["score"].get<double>() > j["threshold"].get<double>());
+    if (count_windows)
+      s.insert("lines:" + std::to_string(j["first"]["offset"].get<long>() + 1) + "-" +
+               std::to_string(j["last"]["offset"].get<long>() + 1));
+    else
+      s.insert(j["session"].get<std::string>());
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a session-less bundle: logguardd cuts and judges as detect without any window or detect settings",
+          "[integration][daemon][logguardd][bgl]") {
+  const auto dir = fixture().dir / "bgl";
+  fs::create_directories(dir);
+  for (const std::string cut : {"count", "entity"}) {
+    INFO("cut " << cut);
+    const auto cfg = dir / (cut + ".yaml");
+    write(cfg, bgl_train_config(cut == "count" ? "    count_window_lines: 20\n"
+                                               : "    entity: {field: Node, time_fields: [Timestamp], "
+                                                 "time_format: epoch_s, window_ms: 3600000}\n"));
+    const auto bundle = dir / (cut + ".bundle");
+    REQUIRE(run(run_cli, {"logguard", "train", "--config", cfg.string(), "--out", bundle.string(), "--input", kBgl}) == 0);
+    const auto offline = dir / (cut + ".offline.jsonl");
+    REQUIRE(run(run_cli, {"logguard", "detect", "--model", bundle.string(), "--input", kBgl, "--output",
+                          offline.string()}) == 0);
+    const auto expected = detect_anomalous(offline);
+    CHECK(!expected.empty());
+    // The daemon config names the bundle, the input and the output: nothing else.
+    const auto out = dir / (cut + ".daemon.jsonl");
+    const auto dcfg = dir / (cut + ".daemon.yaml");
+    write(dcfg, "model: {bundle: " + bundle.string() + "}\nsource: {type: file, path: " + kBgl +
+                    "}\nsink: {type: file, path: " + out.string() + "}\nmetrics: {enabled: false}\n"
+                    "pipeline: {window: {idle_timeout_ms: 0}}\n");
+    REQUIRE(run(run_logguardd, {"logguardd", "--config", dcfg.string()}) == kOk);
+    CHECK(daemon_anomalous(out, cut == "count") == expected);
   }
 }

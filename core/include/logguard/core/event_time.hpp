@@ -10,6 +10,7 @@
 // run of spaces. Times are UTC milliseconds since 1970.
 // Thread-safety: plain values; parse functions are pure.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,25 @@ struct EntityWindows {
   bool enabled() const noexcept { return !field.empty(); }
   /// Throws ConfigError("<prefix>.…") naming the key.
   void validate(const std::string& prefix) const;
+};
+
+/// The entity session key of raw lines ("<entity>@<window start ms>"), read with the log format
+/// of the parser: the same cut for `logguard train`/`detect` and logguardd.
+/// Lifecycle: built once (ConfigError naming `prefix` keys on bad settings); key() is const and
+/// thread-safe.
+class EntityKeyer {
+ public:
+  EntityKeyer(const EntityWindows& settings, const std::string& log_format, const std::string& prefix);
+  ~EntityKeyer();
+  EntityKeyer(EntityKeyer&&) noexcept;
+  EntityKeyer& operator=(EntityKeyer&&) noexcept;
+  /// Writes the key of `line` into `out`; false when the line does not fit the log format, has
+  /// no entity value or no readable time (such a line belongs to no session).
+  bool key(std::string_view line, std::string& out) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// Line labels from a header field. Lines whose value is in `normal_values` are normal, in

@@ -41,10 +41,15 @@ struct RawSessionOptions {
   int count_window_lines = 0;   // > 0: input lines k*N+1 .. (k+1)*N form "lines:<first>-<last>"
   EntityWindows entity;         // enabled: "<entity>@<window start ms>" sessions
   LabelSettings label;          // enabled: per-line labels from a header field
+  bool emit_time_templates = false;  // events carry the template as it was when their line was
+                                     // parsed (a new id per template text), as a streaming parser
+                                     // (logguardd) sees them; false: every event of a parser
+                                     // template carries its final text (training)
 };
 
 /// Parses RAW.log line by line into sessions (see RawSessionOptions; exactly one of key,
-/// count and entity applies, in the order count, entity, key). `pinned` (detect: the bundle's
+/// count and entity applies, in the order count, entity, key; a line naming several keys joins
+/// each of their sessions, as logguardd's windower does). `pinned` (detect: the bundle's
 /// templates) are pinned in the parser before the first line (pin_templates), so live lines
 /// map onto them as the daemon's parser does. A session is labelled anomalous when one of its
 /// lines is. Throws ConfigError/LoadError naming the problem.

@@ -24,6 +24,9 @@ struct DaemonConfig {
   // the chunk length from the bundle: length = 4 W, stride = length - W).
   bool window_length_set = false;
   bool window_stride_set = false;
+  // pipeline.window.mode absent: the daemon cuts sessions as the bundle's training did
+  // (count windows of N lines, entity sessions, or sessions by the bundle's session key).
+  bool window_mode_set = false;
 
   void validate() const;
 };

@@ -1,6 +1,6 @@
 #pragma once
-// The JSON record the sink writes for one anomalous window (schema "logguard.anomaly/v1",
-// documented in docs/ARCHITECTURE.md, "Daemon pipeline"). Its id is a hash of the model
+// The JSON record the sink writes for one anomalous window (schema "logguard.anomaly/v2",
+// documented in docs/anomaly-schema.md). Its id is a hash of the model
 // version, the session key and the window's first/last source positions and length, so a
 // window re-scored after a crash produces the same id and a consumer can drop the duplicate.
 // Thread-safety: pure functions.

@@ -1,7 +1,9 @@
 #pragma once
 // SessionKeyExtractor: the session key(s) of a line for session windows: every match of a
 // pattern in the line (HDFS: `blk_-?\d+`; a line naming two blocks belongs to both
-// sessions), or the Kafka message key.
+// sessions), the Kafka message key, or an entity session "<entity>@<window start ms>" read
+// from the line's header (core::EntityKeyer; such a key is valid until the next extract()
+// on the same thread).
 // Lifecycle: constructed from a validated WindowConfig (throws ConfigError("key_pattern")
 // on a bad regex); extract() per record. Thread-safety: extract() is const and may run
 // concurrently.

@@ -161,9 +161,11 @@ struct FailingPosition {
 /// The scorer's judgement of one window.
 struct Verdict {
   bool anomalous = false;
-  double score = 0.0;                       // higher = more anomalous; scorer-specific scale
+  double score = 0.0;                       // higher = more anomalous; scorer-specific scale (nats)
+  double threshold = 0.0;                   // the scorer's threshold: anomalous when score > threshold
   std::vector<FailingPosition> failing;
   std::vector<std::size_t> unknown;         // indices of events whose template the model never saw
+  std::vector<std::size_t> abnormal;        // indices of events of templates labelled abnormal
 };
 
 /// Produces records. Lifecycle: constructed (start-up errors throw ConfigError/LoadError),

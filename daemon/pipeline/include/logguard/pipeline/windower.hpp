@@ -22,6 +22,8 @@
 #include <list>
 #include <span>
 #include <string>
+
+#include "logguard/core/event_time.hpp"
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -32,10 +34,12 @@ namespace logguard::daemon {
 
 struct WindowConfig {
   enum class Mode { session, count, time };
-  enum class KeyFrom { pattern, message_key };
+  enum class KeyFrom { pattern, message_key, entity };
   Mode mode = Mode::session;
   KeyFrom key_from = KeyFrom::pattern;     // session mode: where the session key comes from
   std::string key_pattern = R"(blk_-?\d+)";  // RE2; every match in a line is a session key
+  core::EntityWindows entity;             // key entity: a header field and event-time windows ...
+  std::string log_format;                 // ... read with this log format (the parser's)
   std::size_t length = 100;               // W: events per window (session/count mode)
   std::size_t stride = 0;                 // events a full window slides by; 0 = length
   std::int64_t idle_timeout_ms = 30000;   // close a session (or the stream) after this; 0 = never

@@ -1,8 +1,8 @@
 #pragma once
 // BundleMapper, the daemon's Mapper: a raw line -> a bundle template id (Drain, then the
-// bundle vocabulary by normalized template text, else -- when the bundle has a template
-// encoder -- by cosine similarity, as `logguard detect` maps), optionally sharing templates
-// through the template registry. Thread-safety: the consumer thread (its counters are atomics
+// bundle's models::TemplateResolver -- exact text, template-table patterns, labelled-abnormal
+// templates -- else, when the bundle has a template encoder, cosine similarity: the decision
+// `logguard detect` makes), optionally sharing templates through the template registry. Thread-safety: the consumer thread (its counters are atomics
 // readable from any thread).
 #include <atomic>
 #include <chrono>
@@ -29,6 +29,7 @@ struct MapperStats {
   std::atomic<std::uint64_t> templates_changed{0};
   std::atomic<std::uint64_t> events_known{0};       // mapped to a bundle template
   std::atomic<std::uint64_t> events_unknown{0};     // no bundle template matches
+  std::atomic<std::uint64_t> events_abnormal{0};    // a template labelled abnormal in training
   std::atomic<std::uint64_t> templates_known{0};    // parser templates currently mapped
   std::atomic<std::uint64_t> templates_pinned{0};   // bundle templates pinned in the parser
   std::atomic<std::uint64_t> templates_encoded{0};  // parser templates run through the encoder
@@ -38,14 +39,16 @@ struct MapperStats {
   std::atomic<std::uint64_t> parser_rebuilds{0};    // reloads that brought other parser settings
 };
 
-/// Raw line -> bundle template id (0 = unknown, as `logguard detect` maps unmatched templates).
+/// Raw line -> bundle template id (0 = unknown, models::kAbnormalTemplate = a template labelled
+/// abnormal in training or closest to one, as `logguard detect` maps them).
 /// The bundle's templates are pinned in the parser (core::pin_templates) at the first line, after
 /// set_parser() and after each reload. The parser's template -> bundle id map is cached per parser id and recomputed when the
-/// template is created or changes, and after a model reload. A template whose normalized
-/// text is a bundle template the encoder indexes takes that id (its cosine to itself is 1,
-/// so the encoder would choose it too); any other template, when the bundle has an encoder,
-/// is encoded once and mapped by models::TemplateMapper (cos >= S -> that normal template,
-/// else unknown; an abnormal match is unknown too) -- the decision `logguard detect` makes.
+/// template is created or changes, and after a model reload. A template the resolver places
+/// without the encoder (its normalized text is a bundle or labelled-abnormal template, or it
+/// fits a table pattern of a bundle trained on a template table) takes that id; any other
+/// template, when the bundle has an encoder, is encoded once and mapped by
+/// models::TemplateMapper (cos >= S -> that normal template, or kAbnormalTemplate when closest
+/// to a labelled-abnormal one, else unknown) -- the decision `logguard detect` makes.
 /// Encodings are cached by template text (in the loaded model's TemplateMapper); a changed
 /// template's old text is forgotten. Only new/changed templates cost an encoding (counted in
 /// MapperStats::templates_encoded); map() never throws (an encoder failure maps to unknown).

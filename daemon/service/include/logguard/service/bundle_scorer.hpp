@@ -44,6 +44,8 @@ class BundleScorer : public Scorer {
   std::string model_version() const override;
   const ScorerStats& stats() const noexcept { return stats_; }
   /// Called after each batch with (windows in batch, model windows, seconds); optional.
+  /// Called with each window's (score, threshold) on the scorer thread; optional.
+  std::function<void(double, double)> on_verdict;
   std::function<void(std::size_t, std::size_t, double)> on_batch;
 
  private:

@@ -18,6 +18,7 @@
 #include "logguard/models/config.hpp"
 #include "logguard/models/scorer.hpp"
 #include "logguard/models/template_mapper.hpp"
+#include "logguard/models/template_resolver.hpp"
 
 namespace logguard::daemon {
 
@@ -28,14 +29,17 @@ struct LoadedModel {
   std::string version;                                          // "<kind>-<8 hex of weights digest>"
   std::uint64_t generation = 0;                                 // 1, 2, ... per load
   models::ModelShape shape;
-  std::unordered_map<std::string, core::TemplateId> by_text;    // normalized text -> bundle id
+  std::unordered_map<std::string, core::TemplateId> by_text;    // normalized text -> bundle id (checkpoint remap)
   std::unordered_map<core::TemplateId, std::string> text;       // bundle id -> text
   // Bundles with a template encoder (format v2): the semantic mapper (normal templates of
-  // the encoder's index, S) and the ids it indexes. Null without an encoder. A reload builds
-  // a new one, so its embedding cache starts empty. Non-const only for its (thread-safe)
-  // embedding cache: BundleMapper forgets a changed template's old text.
+  // the encoder's index, S). Null without an encoder. A reload builds a new one, so its
+  // embedding cache starts empty. Non-const only for its (thread-safe) embedding cache:
+  // BundleMapper forgets a changed template's old text.
   std::shared_ptr<models::TemplateMapper> semantic;
-  std::unordered_set<core::TemplateId> semantic_ids;
+  // The decision `logguard detect` and training's calibration make for a template text:
+  // exact text, the bundle's template-table patterns, labelled-abnormal templates (the
+  // encoder step is BundleMapper's, through `semantic`, so that it can count and cache it).
+  std::shared_ptr<const models::TemplateResolver> resolver;
 };
 
 /// Loads a bundle directory and reloads it on demand (SIGHUP). Lifecycle: the constructor

@@ -33,10 +33,14 @@ struct DaemonProbes {
   prometheus::Histogram* batch_windows = nullptr;  // windows per scorer batch
   prometheus::Histogram* batch_seconds = nullptr;  // scorer latency per batch
   prometheus::Histogram* e2e_seconds = nullptr;    // last line -> anomaly record delivered
+  prometheus::Histogram* window_score = nullptr;   // scored windows' scores (nats)
+  prometheus::Gauge* threshold = nullptr;          // the running bundle's threshold (nats)
   prometheus::Counter* reloads = nullptr;          // SIGHUP reloads that loaded a bundle
   prometheus::Counter* reload_failures = nullptr;
-  /// Observers for BundleScorer::on_batch and PipelineOptions::on_delivered.
+  /// Observers for BundleScorer::on_batch / on_verdict and PipelineOptions::on_delivered.
   void observe_batch(std::size_t windows, double seconds) const;
+  void observe_verdict(double score, double threshold) const;
+  void observe_threshold(double threshold) const;
   void observe_delivered(std::int64_t last_event_ms) const;
   void count_reload(bool ok) const;
 };
