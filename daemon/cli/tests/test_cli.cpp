@@ -12,6 +12,8 @@
 #include "cli_test_support.hpp"
 #include "logguard/cli/cli.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace fs = std::filesystem;
 using namespace logguard::daemon;
 
@@ -179,4 +181,123 @@ TEST_CASE("logguard noise writes reworded variants after the templates; --max-se
   CHECK(words(one) <= words(two));
   CHECK(words(two) <= words(all));
   CHECK(words(one) < words(all));
+}
+
+namespace {
+
+// A tiny MSMASS config for sequence files (seconds to train); no encoder.
+const char* kTinyModel = R"(
+model:
+  msmass: {window: 6, d_model: 24, ff_dim: 32, encoder_layers: 1, decoder_layers: 1,
+           scales: [1, 3, 0], heads_per_scale: [1, 1, 1]}
+  train: {epochs: 3, batch_size: 32, threads: 1, seed: 3}
+  detect: {stride: 1}
+)";
+
+// Sessions "1 2 3 … 3 4" (normal) with session ids s0..; labelled anomalies hold template 9.
+std::string sessions(int n, int first_id, bool with_anomalies) {
+  std::string s;
+  for (int i = 0; i < n; ++i) {
+    s += "s" + std::to_string(first_id + i) + ",1 2";
+    for (int k = 0; k < 2 + i % 3; ++k) s += " 3";
+    if (with_anomalies && i % 10 == 9) s += " 9";
+    s += " 4\n";
+  }
+  return s;
+}
+
+const char* kTemplates = "EventId,EventTemplate\n1,start <*>\n2,open <*>\n3,read <*> bytes\n4,close <*>\n9,disk <*> failed\n";
+
+}  // namespace
+
+TEST_CASE("logguard train calibrates a threshold; labelled sessions give abnormal templates; --recalibrate",
+          "[cli][detection]") {
+  TempDir t;
+  const auto cfg = t.file("m.yaml", kTinyModel);
+  const auto seq = t.file("train", sessions(200, 0, true));
+  std::string labels = "session,label\n";
+  for (int i = 0; i < 200; ++i) labels += "s" + std::to_string(i) + "," + (i % 10 == 9 ? "1" : "0") + "\n";
+  const auto lab = t.file("labels.csv", labels);
+  const auto tpl = t.file("t.csv", kTemplates);
+  const auto bundle = (t.path / "b").string();
+  REQUIRE(cli({"train", "--config", cfg, "--sequences", seq, "--templates", tpl, "--labels", lab, "--out", bundle}) == kOk);
+  const auto m1 = nlohmann::json::parse(t.read("b/manifest.json"));
+  CHECK(m1["format_version"] == 3);
+  CHECK(m1["abnormal_templates"] == nlohmann::json::array({"disk <*> failed"}));
+  CHECK(m1["detection"]["threshold_method"] == "labelled");
+  CHECK(m1["detection"]["calibration"]["anomalous_units"].get<int>() > 0);
+  CHECK(m1["template_source"] == "table");
+  // Detect: the abnormal template fires (score 1000), the labels come along, evaluate reads them.
+  const auto test = t.file("test", sessions(20, 1000, true));
+  std::string tl = "session,label\n";
+  for (int i = 0; i < 20; ++i) tl += "s" + std::to_string(1000 + i) + "," + (i % 10 == 9 ? "1" : "0") + "\n";
+  const auto tlab = t.file("test-labels.csv", tl);
+  const auto out = (t.path / "v.jsonl").string();
+  REQUIRE(cli({"detect", "--model", bundle, "--sequences", test, "--templates", tpl, "--labels", tlab, "--output", out}) ==
+          kOk);
+  int flagged = 0;
+  for (const auto& line : t.lines("v.jsonl")) {
+    const auto j = nlohmann::json::parse(line);
+    CHECK(j.contains("label"));
+    CHECK(j["threshold"] == m1["detection"]["threshold"]);
+    if (j["label"] == 1) {
+      CHECK(j["anomalous"] == true);
+      CHECK(j["score"] == 1000.0);
+      CHECK(j["evidence"]["observed"] == "<abnormal>");
+    }
+    flagged += j["anomalous"].get<bool>();
+  }
+  CHECK(flagged >= 2);
+  // evaluate without --labels: the labels detect wrote; the false-alarm rate is reported.
+  CHECK(cli({"evaluate", "--predictions", out}) == kOk);
+  CHECK(cli({"evaluate", "--predictions", t.file("nolabels.jsonl", "{\"session\":\"a\",\"anomalous\":true}\n")}) ==
+        kConfigError);
+  // Recalibration with another budget writes a new threshold and keeps the model.
+  const auto cfg2 = t.file("m2.yaml", std::string(kTinyModel) + "  calibration: {false_alarm_budget_percent: 20}\n");
+  REQUIRE(cli({"train", "--config", cfg2, "--sequences", seq, "--templates", tpl, "--labels", lab, "--out", bundle,
+               "--recalibrate"}) == kOk);
+  const auto m2 = nlohmann::json::parse(t.read("b/manifest.json"));
+  CHECK(m2["weights"]["digest_xxh64"] == m1["weights"]["digest_xxh64"]);
+  CHECK(m2["detection"]["false_alarm_budget_percent"] == 20.0);
+}
+
+TEST_CASE("logguard detect refuses input the bundle was not trained for", "[cli][detection]") {
+  TempDir t;
+  const auto cfg = t.file("m.yaml", kTinyModel);
+  const auto tpl = t.file("t.csv", kTemplates);
+  const auto bundle = (t.path / "b").string();
+  REQUIRE(cli({"train", "--config", cfg, "--sequences", t.file("train", sessions(100, 0, false)), "--templates", tpl,
+               "--out", bundle}) == kOk);
+  // Another system's templates: nothing matches.
+  const auto other = t.file("o.csv", "EventId,EventTemplate\n1,user <*> logged in\n2,session <*> closed\n");
+  const auto seq = t.file("o", "x1,1 2 1 2\nx2,2 1\n");
+  const auto out = (t.path / "v.jsonl").string();
+  CHECK(cli({"detect", "--model", bundle, "--sequences", seq, "--templates", other, "--output", out}) == kLoadError);
+  CHECK(cli({"detect", "--model", bundle, "--sequences", seq, "--templates", other, "--output", out,
+             "--max-unknown-percent", "100"}) == kOk);
+  // A bundle without parser settings cannot read raw lines.
+  CHECK(cli({"detect", "--model", bundle, "--input", seq, "--output", out}) == kLoadError);
+}
+
+TEST_CASE("missing encoder weights train the encoder from scratch with a warning", "[cli][detection][encoder]") {
+  TempDir t;
+  const auto cfg = t.file("m.yaml", std::string(kTinyModel) + R"(
+  encoder:
+    weights: models-cache/no-such-encoder
+    epochs: 1
+    batch_size: 4
+    variants: 1
+    validation_variants: 2
+    scratch_hidden: 16
+    scratch_layers: 1
+    scratch_heads: 2
+    scratch_intermediate: 32
+    threads: 1
+)");
+  const auto bundle = (t.path / "b").string();
+  REQUIRE(cli({"train", "--config", cfg, "--sequences", t.file("train", sessions(60, 0, false)), "--templates",
+               t.file("t.csv", kTemplates), "--out", bundle}) == kOk);
+  const auto m = nlohmann::json::parse(t.read("b/manifest.json"));
+  CHECK(m["encoder"]["base"] == "scratch");
+  CHECK(m.contains("detection"));
 }

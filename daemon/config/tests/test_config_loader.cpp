@@ -163,3 +163,64 @@ TEST_CASE("the handover and routing sections are checked against the rest of the
   CHECK_THAT(error_of(kafka + "routing: {enabled: true, topic: r}\nhandover: {enabled: true, topic: r}\n"),
              Catch::Contains("handover.topic"));
 }
+
+TEST_CASE("detection, calibration, label and entity keys map onto their structs", "[config][detection]") {
+  const auto cfg = parse_app_config(R"Y(
+model:
+  train: {validation_split: random, min_transition_sessions: 3}
+  detect: {rule: any_miss, threshold: 7.5, unknown_score: alarm}
+  calibration: {false_alarm_budget_percent: 0.5, unknown_score: "4.5", threshold: auto}
+  data:
+    count_window_lines: 0
+    label: {field: Label, normal_values: ["-"], training: normal_only}
+    entity: {field: Node, time_fields: [Timestamp], time_format: epoch_s, window_ms: 600000}
+)Y", "d.yaml");
+  const auto& m = cfg.model;
+  CHECK(m.train.validation_split == logguard::models::ValidationSplit::random);
+  CHECK(m.train.min_transition_sessions == 3);
+  CHECK(m.detect.rule == "any_miss");
+  CHECK(m.detect.threshold == 7.5);
+  CHECK(m.detect.unknown_score == "alarm");
+  CHECK(m.calibration.false_alarm_budget_percent == 0.5);
+  CHECK(m.calibration.unknown_weight.mode == logguard::models::UnknownWeight::Mode::fixed);
+  CHECK(m.calibration.unknown_weight.nats == 4.5);
+  CHECK(m.calibration.threshold == 0);  // auto
+  CHECK(m.label.field == "Label");
+  CHECK(m.label.normal_only);
+  CHECK(m.entity.field == "Node");
+  CHECK(m.entity.window_ms == 600000);
+  // The pre-format-3 key still reads: `true` is the alarm weight.
+  CHECK(parse_app_config("model:\n  detect: {unknown_is_anomalous: true}\n", "o.yaml").model.detect.unknown_score ==
+        "alarm");
+}
+
+TEST_CASE("detection and calibration errors name the key", "[config][detection]") {
+  CHECK_THAT(error_of("model:\n  detect: {rule: sometimes}\n"), Catch::Contains("model.detect.rule"));
+  CHECK_THAT(error_of("model:\n  detect: {threshold: high}\n"), Catch::Contains("model.detect.threshold"));
+  CHECK_THAT(error_of("model:\n  calibration: {false_alarm_budget_percent: 0}\n"),
+             Catch::Contains("model.calibration.false_alarm_budget_percent"));
+  CHECK_THAT(error_of("model:\n  calibration: {unknown_score: loud}\n"), Catch::Contains("model.calibration.unknown_score"));
+  CHECK_THAT(error_of("model:\n  calibration: {budget: 1}\n"), Catch::Contains("false_alarm_budget_percent"));
+  CHECK_THAT(error_of("model:\n  train: {validation_split: middle}\n"), Catch::Contains("model.train.validation_split"));
+  CHECK_THAT(error_of("model:\n  data:\n    label: {normal_values: [x]}\n"), Catch::Contains("model.data.label.field"));
+  CHECK_THAT(error_of("model:\n  data:\n    label: {field: L}\n"), Catch::Contains("model.data.label"));
+  CHECK_THAT(error_of("model:\n  data:\n    label: {field: L, normal_values: [a], training: some}\n"),
+             Catch::Contains("model.data.label.training"));
+  CHECK_THAT(error_of("model:\n  data:\n    entity: {field: Node, time_format: epoch_s}\n"),
+             Catch::Contains("model.data.entity.time_fields"));
+  CHECK_THAT(error_of("model:\n  data:\n    entity: {field: Node, time_fields: [T], time_format: '%Q'}\n"),
+             Catch::Contains("model.data.entity.time_format"));
+}
+
+TEST_CASE("the shipped configs fine-tune the encoder and calibrate a threshold", "[config][detection]") {
+  for (const char* name : {"/configs/hdfs/train.yaml", "/configs/bgl/train.yaml"}) {
+    INFO(name);
+    const auto cfg = load_app_config(std::string(LOGGUARD_SOURCE_DIR) + name);
+    CHECK(cfg.model.encoder.has_value());
+    CHECK(cfg.model.train.validation_split == logguard::models::ValidationSplit::tail);
+    CHECK(cfg.model.calibration.false_alarm_budget_percent == 0.1);
+    CHECK(cfg.model.detect.rule == "threshold");
+  }
+  const auto bgl = load_app_config(std::string(LOGGUARD_SOURCE_DIR) + "/configs/bgl/train.yaml");
+  CHECK(bgl.model.label.field == "Label");
+}
