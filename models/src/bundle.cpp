@@ -203,6 +203,7 @@ std::string manifest_to_json(const BundleManifest& m) {
   }
   j["template_source"] = m.template_source;
   if (!m.abnormal_templates.empty()) j["abnormal_templates"] = m.abnormal_templates;
+  if (!m.unseen_templates.empty()) j["unseen_templates"] = m.unseen_templates;
   if (m.detection) j["detection"] = detection_to_json(*m.detection);
   if (m.raw_input) {
     j["raw_input"] = {{"parser", parser_to_json(m.raw_input->parser)}, {"session_key", m.raw_input->session_key}};
@@ -296,6 +297,7 @@ BundleManifest manifest_from_json(const std::string& text, const std::string& so
     if (m.template_source != "table" && m.template_source != "parser")
       throw LoadError(source + ": template_source must be `table` or `parser`");
     if (j.contains("abnormal_templates")) m.abnormal_templates = j["abnormal_templates"].get<std::vector<std::string>>();
+    if (j.contains("unseen_templates")) m.unseen_templates = j["unseen_templates"].get<std::vector<std::string>>();
     if (j.contains("detection")) m.detection = detection_from_json(j["detection"], source);
     if (j.contains("raw_input")) {
       const auto& ri = j["raw_input"];

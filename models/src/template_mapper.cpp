@@ -33,12 +33,17 @@ std::vector<std::string> encoder_texts(const std::vector<std::string>& t) {
 }  // namespace
 
 TemplateMapper::TemplateMapper(std::shared_ptr<const TemplateEncoder> encoder, std::vector<core::TemplateEntry> normal,
-                               std::vector<std::string> abnormal, float threshold)
-    : encoder_(std::move(encoder)), normal_(std::move(normal)), abnormal_(std::move(abnormal)), threshold_(threshold) {
+                               std::vector<std::string> abnormal, float threshold, std::vector<std::string> unseen)
+    : encoder_(std::move(encoder)),
+      normal_(std::move(normal)),
+      abnormal_(std::move(abnormal)),
+      unseen_(std::move(unseen)),
+      threshold_(threshold) {
   std::vector<std::string> nt;
   for (const auto& t : normal_) nt.push_back(t.text);
   normal_emb_ = encoder_->encode(encoder_texts(nt));
   abnormal_emb_ = encoder_->encode(encoder_texts(abnormal_));
+  unseen_emb_ = encoder_->encode(encoder_texts(unseen_));
 }
 
 TemplateMapper TemplateMapper::load(const std::string& bundle_dir) {
@@ -54,7 +59,7 @@ TemplateMapper TemplateMapper::load(const std::string& bundle_dir) {
       normal.push_back(t);
   return TemplateMapper(std::move(enc), std::move(normal),
                         m.abnormal_templates.empty() ? m.encoder->abnormal_templates : m.abnormal_templates,
-                        static_cast<float>(m.encoder->threshold));
+                        static_cast<float>(m.encoder->threshold), m.unseen_templates);
 }
 
 MapResult TemplateMapper::classify(const float* e) const noexcept {
@@ -81,7 +86,11 @@ MapResult TemplateMapper::classify(const float* e) const noexcept {
     r.similarity = best_ab;
   } else {
     r.nearest_abnormal = -1;
-    if (r.nearest_id != 0 && r.nearest_similarity >= threshold_) {
+    // A template the system is known to write but normal training never showed is a closer
+    // match: the text is not a rewording of a normal template.
+    float best_unseen = -2;
+    for (std::size_t i = 0; i < unseen_.size(); ++i) best_unseen = std::max(best_unseen, dot(e, unseen_emb_.row(i), d));
+    if (r.nearest_id != 0 && r.nearest_similarity >= threshold_ && r.nearest_similarity >= best_unseen) {
       r.verdict = MapVerdict::known;
       r.template_id = r.nearest_id;
     }

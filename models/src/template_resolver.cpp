@@ -7,12 +7,18 @@
 
 namespace logguard::models {
 
+namespace {
+// by_text_ / pattern_ids_ marker of an unseen template (resolves to unknown, id 0).
+constexpr std::uint32_t kUnseen = 0xFFFFFFFCu;
+}  // namespace
+
 const char* to_string(Resolution r) noexcept {
   switch (r) {
     case Resolution::exact: return "exact";
     case Resolution::pattern: return "pattern";
     case Resolution::similar: return "similar";
     case Resolution::abnormal: return "abnormal";
+    case Resolution::unseen: return "unseen";
     default: return "unknown";
   }
 }
@@ -21,6 +27,7 @@ TemplateResolver::TemplateResolver(const BundleManifest& m, std::shared_ptr<cons
     : mapper_(std::move(mapper)) {
   for (const auto& t : m.templates) by_text_.emplace(core::normalize_template_text(t.text), t.id);
   for (const auto& t : m.abnormal_templates) by_text_.emplace(core::normalize_template_text(t), kAbnormalTemplate);
+  for (const auto& t : m.unseen_templates) by_text_.emplace(core::normalize_template_text(t), kUnseen);
   if (m.template_source == "table") {
     std::vector<std::string> texts;
     for (const auto& t : m.templates) {
@@ -30,6 +37,10 @@ TemplateResolver::TemplateResolver(const BundleManifest& m, std::shared_ptr<cons
     for (const auto& t : m.abnormal_templates) {
       texts.push_back(t);
       pattern_ids_.push_back(kAbnormalTemplate);
+    }
+    for (const auto& t : m.unseen_templates) {
+      texts.push_back(t);
+      pattern_ids_.push_back(kUnseen);
     }
     patterns_ = core::TemplatePatternSet(texts);
   }
@@ -45,17 +56,17 @@ TemplateResolver TemplateResolver::load(const std::string& bundle_dir) {
 
 ResolvedTemplate TemplateResolver::resolve_without_encoder(std::string_view text, bool patterns) const noexcept {
   ResolvedTemplate r;
+  auto found = [&](std::uint32_t id, Resolution how) {
+    r.id = id == kUnseen ? 0 : id;
+    r.how = id == kAbnormalTemplate ? Resolution::abnormal : id == kUnseen ? Resolution::unseen : how;
+  };
   if (auto it = by_text_.find(core::normalize_template_text(text)); it != by_text_.end()) {
-    r.id = it->second;
-    r.how = it->second == kAbnormalTemplate ? Resolution::abnormal : Resolution::exact;
+    found(it->second, Resolution::exact);
     return r;
   }
   if (patterns && patterns_.size() > 0) {
     const long i = patterns_.match(text);
-    if (i >= 0) {
-      r.id = pattern_ids_[static_cast<std::size_t>(i)];
-      r.how = r.id == kAbnormalTemplate ? Resolution::abnormal : Resolution::pattern;
-    }
+    if (i >= 0) found(pattern_ids_[static_cast<std::size_t>(i)], Resolution::pattern);
   }
   return r;
 }
@@ -93,6 +104,7 @@ std::unordered_map<std::uint32_t, std::uint32_t> TemplateResolver::map_table(con
       case Resolution::pattern: ++st.pattern; break;
       case Resolution::similar: ++st.similar; break;
       case Resolution::abnormal: ++st.abnormal; break;
+      case Resolution::unseen: ++st.unseen; break;
       default: ++st.unknown;
     }
   };

@@ -406,6 +406,8 @@ TrainResult train(const TrainConfig& config, const std::vector<core::Session>& s
   m.session_boundaries = config.session_boundaries;
   m.templates = vocab;
   m.rare_templates = rare;
+  for (const auto& t : templates)
+    if (!seen_in.count(t.id)) m.unseen_templates.push_back(t.text);
   m.raw_input = raw_input;
   m.training_digest = training_digest(sessions, templates);
   m.training_sessions = train_idx.size();

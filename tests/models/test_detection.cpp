@@ -170,4 +170,14 @@ TEST_CASE("the resolver maps exact texts, foreign table patterns and abnormal te
   const auto t = table.map_table({{1, "Receiving block <*> src: <*> dest: <*>"}, {2, "x y z"}});
   CHECK(t.at(1) == 5);
   CHECK(t.at(2) == 0);
+  // A template the training input had but no normal session held resolves to unknown, by
+  // text and by pattern, and is never left for the encoder to remap.
+  m.unseen_templates = {"<*>Redundant addStoredBlock request received for<*>on<*>size<*>"};
+  const TemplateResolver with_unseen(m, nullptr);
+  const auto u = with_unseen.resolve("Redundant addStoredBlock request received for <*> on <*> size <*>");
+  CHECK(u.id == 0);
+  CHECK(u.how == Resolution::unseen);
+  ResolveStats st;
+  with_unseen.map_table({{1, "<*>Redundant addStoredBlock request received for<*>on<*>size<*>"}}, &st, false);
+  CHECK(st.unseen == 1);
 }

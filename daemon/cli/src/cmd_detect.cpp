@@ -78,8 +78,10 @@ int run_detect(const DetectOptions& o) {
   const auto resolver = o.no_encoder ? models::TemplateResolver(man, nullptr) : models::TemplateResolver::load(o.model);
   models::ResolveStats rs;
   const auto map = resolver.map_table(in.templates, &rs, /*parser_texts=*/!o.input.empty());
-  std::fprintf(stderr, "detect: %zu input templates: %zu exact, %zu pattern, %zu similar (encoder), %zu abnormal, %zu unknown\n",
-               in.templates.size(), rs.exact, rs.pattern, rs.similar, rs.abnormal, rs.unknown);
+  std::fprintf(stderr,
+               "detect: %zu input templates: %zu exact, %zu pattern, %zu similar (encoder), %zu abnormal, %zu unseen in "
+               "normal training, %zu unknown\n",
+               in.templates.size(), rs.exact, rs.pattern, rs.similar, rs.abnormal, rs.unseen, rs.unknown);
   std::size_t unknown = 0, abnormal = 0, events = 0;
   for (auto& s : in.sessions)
     for (auto& e : s.events) {

@@ -91,10 +91,10 @@ void calibrate_bundle(const ModelSection& m, const std::string& bundle_dir, cons
   const auto& r = d.report;
   std::fprintf(stderr,
                "calibration: %zu held-out normal %ss (%zu anomalous), %zu events, %zu unknown (templates: %zu exact, "
-               "%zu pattern, %zu similar, %zu abnormal, %zu unknown); threshold %.3f (%s, budget %.3g %%): "
+               "%zu pattern, %zu similar, %zu abnormal, %zu unseen, %zu unknown); threshold %.3f (%s, budget %.3g %%): "
                "held-out false alarms %.4f%s\n",
                r.normal_units, r.unit.c_str(), r.anomalous_units, r.events, r.unknown_events, rs.exact, rs.pattern, rs.similar,
-               rs.abnormal, rs.unknown, d.threshold, d.threshold_method.c_str(), d.false_alarm_budget_percent,
+               rs.abnormal, rs.unseen, rs.unknown, d.threshold, d.threshold_method.c_str(), d.false_alarm_budget_percent,
                r.false_alarm_rate,
                r.anomalous_units ? (", recall " + std::to_string(r.recall)).c_str() : "");
   if (r.normal_units * d.false_alarm_budget_percent / 100.0 < 1.0)
@@ -213,6 +213,9 @@ int run_train(const TrainOptions& o) {
   {
     auto man = models::read_manifest(o.out);
     man.abnormal_templates = abnormal;
+    // A template labelled abnormal is not "unseen" (it resolves to abnormal, not unknown).
+    const std::set<std::string> ab(abnormal.begin(), abnormal.end());
+    std::erase_if(man.unseen_templates, [&](const std::string& t) { return ab.count(t) > 0; });
     man.template_source = !o.input.empty() ? "parser" : "table";
     models::write_manifest(o.out, man);
   }
@@ -227,6 +230,8 @@ int run_train(const TrainOptions& o) {
       std::fprintf(stderr, "train: %zu more templates labelled abnormal in the held-out part recorded\n",
                    every.size() - man.abnormal_templates.size());
       man.abnormal_templates = every;
+      const std::set<std::string> ab(every.begin(), every.end());
+      std::erase_if(man.unseen_templates, [&](const std::string& t) { return ab.count(t) > 0; });
       models::write_manifest(o.out, man);
     }
   }

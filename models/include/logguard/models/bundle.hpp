@@ -75,6 +75,10 @@ struct BundleManifest {
   std::string template_source = "table";       // "parser": the bundle's parser wrote the template
                                                 // texts (trained on raw lines); "table": a template
                                                 // table given with sequence files (matched as patterns)
+  std::vector<std::string> unseen_templates;    // format 3: template-table texts no normal training
+                                                // session holds (and not labelled abnormal): an
+                                                // input template with such a text, or closest to
+                                                // one, is unknown (never mapped to a normal one)
   std::vector<std::string> abnormal_templates;  // format 3: texts of templates labelled abnormal in
                                                 // training (seen on abnormal lines/sessions only)
   std::optional<Detection> detection;           // format 3: score scale, threshold, K, stride

@@ -1,8 +1,9 @@
 #pragma once
 // Semantic template mapping: an index of the known normal templates' embeddings (and, when
-// labelled, the abnormal templates'); a template maps to the most similar known template when
-// cosine >= S, else it is unknown (Wang et al. 2022: the classifier after contrastive
-// fine-tuning). S is chosen on validation data (choose_threshold) and stored in the bundle.
+// labelled, the abnormal templates', and the templates the system is known to write that
+// normal training never showed -- "unseen"); a template maps to the most similar known normal
+// template when cosine >= S and no abnormal or unseen template is more similar, else it is
+// unknown (Wang et al. 2022: the classifier after contrastive fine-tuning). S is chosen on validation data (choose_threshold) and stored in the bundle.
 //
 // Lifecycle: TemplateMapper::load(bundle_dir) (core::LoadError naming the file when the
 // bundle has no encoder or its files are corrupt) or the constructor; then map(). Results are
@@ -38,7 +39,7 @@ struct MapResult {
 class TemplateMapper {
  public:
   TemplateMapper(std::shared_ptr<const TemplateEncoder> encoder, std::vector<core::TemplateEntry> normal,
-                 std::vector<std::string> abnormal, float threshold);
+                 std::vector<std::string> abnormal, float threshold, std::vector<std::string> unseen = {});
   /// The bundle's encoder, its template table as the normal index, its threshold S.
   static TemplateMapper load(const std::string& bundle_dir);
 
@@ -58,8 +59,9 @@ class TemplateMapper {
   std::shared_ptr<const TemplateEncoder> encoder_;
   std::vector<core::TemplateEntry> normal_;
   std::vector<std::string> abnormal_;
+  std::vector<std::string> unseen_;
   float threshold_;
-  Embeddings normal_emb_, abnormal_emb_;
+  Embeddings normal_emb_, abnormal_emb_, unseen_emb_;
   mutable std::mutex mu_;
   mutable std::unordered_map<std::string, MapResult> cache_;
 };

@@ -2,7 +2,8 @@
 // One place that decides which bundle template an input template is, for `logguard detect`,
 // the calibration at training time and logguardd alike (one bundle, one verdict):
 //   1. the same text (normalized: words only, lower case) as a bundle template -> its id;
-//      as a template labelled abnormal -> kAbnormalTemplate;
+//      as a template labelled abnormal -> kAbnormalTemplate; as a template of the training
+//      input that no normal training session held ("unseen") -> unknown (0), never remapped;
 //   2. bundles whose templates came from a template table (another parser's spelling,
 //      e.g. "<*>Deleting block<*>file<*>"): the most specific table pattern the text fits
 //      (core::TemplatePatternSet) -> that template (or kAbnormalTemplate);
@@ -27,7 +28,7 @@
 
 namespace logguard::models {
 
-enum class Resolution { exact, pattern, similar, abnormal, unknown };
+enum class Resolution { exact, pattern, similar, abnormal, unseen, unknown };
 const char* to_string(Resolution r) noexcept;
 
 struct ResolvedTemplate {
@@ -37,7 +38,7 @@ struct ResolvedTemplate {
 };
 
 struct ResolveStats {
-  std::size_t exact = 0, pattern = 0, similar = 0, abnormal = 0, unknown = 0;
+  std::size_t exact = 0, pattern = 0, similar = 0, abnormal = 0, unseen = 0, unknown = 0;
 };
 
 class TemplateResolver {
