@@ -196,7 +196,7 @@ std::string manifest_to_json(const BundleManifest& m) {
                     {"files", files}};
   }
   if (!m.rare_templates.empty()) j["rare_templates"] = m.rare_templates;
-  if (!m.transitions.empty()) {
+  if (m.check_transitions) {
     json tr = json::array();
     for (const auto& [a, b] : m.transitions) tr.push_back({a, b});
     j["transitions"] = tr;
@@ -291,7 +291,8 @@ BundleManifest manifest_from_json(const std::string& text, const std::string& so
       m.encoder = std::move(em);
     }
     if (j.contains("rare_templates")) m.rare_templates = j["rare_templates"].get<std::vector<std::uint32_t>>();
-    if (j.contains("transitions"))
+    m.check_transitions = j.contains("transitions");
+    if (m.check_transitions)
       for (const auto& t : j["transitions"]) m.transitions.emplace_back(t.at(0).get<std::uint32_t>(), t.at(1).get<std::uint32_t>());
     m.template_source = j.value("template_source", "table");
     if (m.template_source != "table" && m.template_source != "parser")

@@ -79,7 +79,7 @@ void TrainConfig::validate() const {
   if (threads < 1) throw ConfigError(p + "threads", "must be >= 1");
   if (top_k < 0) throw ConfigError(p + "top_k", "must be >= 0");
   if (min_template_sessions < 0) throw ConfigError(p + "min_template_sessions", "must be >= 0");
-  if (min_transition_sessions < 1) throw ConfigError(p + "min_transition_sessions", "must be >= 1");
+  if (min_transition_sessions < 0) throw ConfigError(p + "min_transition_sessions", "must be >= 0 (0 = off)");
 }
 
 void DetectConfig::validate() const {

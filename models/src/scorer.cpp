@@ -55,6 +55,7 @@ struct Scorer::Impl {
   std::unordered_map<std::uint32_t, std::int64_t> tokens;
   std::vector<std::uint32_t> token_to_id;
   std::unordered_set<std::uint64_t> transitions;  // known (predecessor token, token) pairs
+  bool check_transitions = false;                 // the bundle scores novel transitions
   int K = 5, W = 0, L = 0, stride = 1, history = 0;
   std::vector<int> spans;
 
@@ -74,7 +75,7 @@ struct Scorer::Impl {
   }
   // A known event after a known predecessor in a pair training never showed.
   bool novel(std::int64_t prev, std::int64_t tok) const {
-    if (prev < kBos || prev == kEos || tok < kEos) return false;  // none, pad, mask, unknown, abnormal
+    if (!check_transitions || prev < kBos || prev == kEos || tok < kEos) return false;  // none, pad, mask, unknown, abnormal
     return !transitions.count(pair_key(prev, tok));
   }
 
@@ -313,6 +314,7 @@ Scorer Scorer::load(const std::string& bundle_dir, const DetectConfig& config) {
   impl->token_to_id.assign(static_cast<std::size_t>(V), 0);
   for (std::size_t i = 0; i < m.templates.size(); ++i) impl->token_to_id[kFirstTemplate + i] = m.templates[i].id;
   impl->token_to_id[kEos] = kEndOfSession;
+  impl->check_transitions = m.check_transitions;
   for (const auto& [a, b] : m.transitions) {
     const auto ta = impl->tokens.find(a), tb = impl->tokens.find(b);
     if (ta != impl->tokens.end() && tb != impl->tokens.end()) impl->transitions.insert(Impl::pair_key(ta->second, tb->second));
@@ -324,10 +326,16 @@ Scorer Scorer::load(const std::string& bundle_dir, const DetectConfig& config) {
   if (m.detection) {
     d = *m.detection;
   } else {
+    // No scale to calibrate against: the score is the fractional rank itself (an unknown
+    // template counts as ranked below every candidate), and the any-miss rule decides.
     d.rule = DecisionRule::any_miss;
     d.top_k = m.top_k;
     d.stride = 0;
     d.threshold_method = "uncalibrated";
+    d.scale.rank = {0.0, 1.0};
+    d.scale.rank_slope = 1.0;
+    d.scale.unknown.slope = static_cast<double>(m.templates.size() + 1);
+    d.scale.novel.slope = static_cast<double>(m.templates.size() + 1);
   }
   if (config.top_k > 0) d.top_k = config.top_k;
   if (config.stride > 0) d.stride = config.stride;

@@ -415,7 +415,8 @@ TrainResult train(const TrainConfig& config, const std::vector<core::Session>& s
   m.weights_bytes = bytes.size();
   m.weights_digest = digest_hex(bytes.data(), bytes.size());
   res.validation = held;
-  {
+  m.check_transitions = config.min_transition_sessions > 0;
+  if (m.check_transitions) {
     // Known transitions: (predecessor, event) pairs of the training sessions (with their start
     // and end when sessions are wrapped), kept when seen in min_transition_sessions of them.
     std::map<std::pair<std::uint32_t, std::uint32_t>, int> seen;

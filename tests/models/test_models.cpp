@@ -469,6 +469,7 @@ TEST_CASE("the held-out split is the tail in input order; its templates stay out
           "[models][train]") {
   auto c = tiny_config(ModelKind::deeplog);
   c.epochs = 1;
+  c.min_transition_sessions = 1;
   auto sessions = grammar_sessions(4, 50);
   sessions.back().events.push_back(9);  // a template only the last (held-out) session holds
   auto templates = grammar_templates();

@@ -59,6 +59,7 @@ struct BundleManifest {
   int top_k = 5;
   bool session_boundaries = true;               // sessions wrapped in start/end tokens
   std::vector<core::TemplateEntry> templates;   // vocabulary: token = 3 + index
+  bool check_transitions = false;               // format 3: novel transitions are scored (below)
   std::vector<std::pair<std::uint32_t, std::uint32_t>> transitions;  // format 3: known (predecessor, event)
                                                 // pairs of bundle ids (start/end pseudo ids included)
   std::vector<std::uint32_t> rare_templates;    // in fewer than model.train.min_template_sessions

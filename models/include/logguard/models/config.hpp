@@ -63,8 +63,9 @@ struct TrainConfig {
                                        // ends (or starts) where normal ones do not is anomalous
   int min_template_sessions = 0;       // templates in fewer training sessions are recorded as
                                        // rare in the bundle and scored as unknown; 0 = off
-  int min_transition_sessions = 1;     // a transition (event after its predecessor, session start
-                                       // and end included) seen in fewer training sessions is novel
+  int min_transition_sessions = 0;     // > 0: a transition (event after its predecessor, session
+                                       // start and end included) seen in fewer training sessions is
+                                       // novel and scored (docs/model-bundle.md); 0 = off
   std::uint64_t seed = 42;
   int threads = 1;                     // intra-op threads (at::set_num_threads), set once
   int top_k = 0;                       // default K stored in the bundle; 0 = 5 (msmass) / 9 (deeplog)
