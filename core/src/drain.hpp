@@ -30,6 +30,13 @@
 
 namespace logguard::core::detail {
 
+/// A token that is a variable by its look: it has a digit or a masked part ("<*>").
+inline bool looks_variable(std::string_view tok) noexcept {
+  for (char c : tok)
+    if (c >= '0' && c <= '9') return true;
+  return tok.find("<*>") != std::string_view::npos;
+}
+
 inline constexpr std::uint32_t kNil = 0xFFFFFFFFu;
 inline constexpr std::uint8_t kWordKind = 0, kVarKind = 1, kOpenKind = 2;
 
@@ -154,5 +161,10 @@ class Drain {
   void exact_remove(std::uint32_t leaf, std::uint64_t key, std::uint32_t slot) noexcept;
   std::size_t needed_matches(std::size_t n) const noexcept;
 };
+
+/// Typed comparison of one position: equal, or a template variable that takes the token.
+inline bool typed_same(std::uint64_t t, std::uint8_t tk, std::uint64_t h, std::uint8_t lk) noexcept {
+  return t == h || tk == kOpenKind || (tk == kVarKind && lk != 0);
+}
 
 }  // namespace logguard::core::detail
