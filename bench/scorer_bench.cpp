@@ -5,11 +5,13 @@
 // `random:N` N windows of templates drawn uniformly from the bundle (TEMPLATES unused, `-`);
 // each batch size runs
 // for at least SECONDS_PER_POINT seconds (default 3) after one warm-up batch. ENGINE is
-// model.detect.engine (auto | native | libtorch; default auto), THREADS model.detect.threads,
+// model.detect.engine (auto | native | libtorch; default auto) or a CUDA device (`cuda:0`:
+// LibTorch there), THREADS model.detect.threads,
 // BATCHES a comma-separated list (default 1,32,256,1024). Prints the process CPU time per
 // window beside the wall-clock rate.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -31,7 +33,15 @@ int main(int argc, char** argv) {
   models::DetectConfig dc;
   dc.threads = argc > 4 ? std::atoi(argv[4]) : 1;
   const double seconds = argc > 5 ? std::atof(argv[5]) : 3.0;
-  if (argc > 6) dc.engine = argv[6];
+  if (argc > 6) {
+    const std::string e = argv[6];
+    if (e.rfind("cuda", 0) == 0) {  // LibTorch on a GPU
+      dc.device = e;
+      dc.engine = "libtorch";
+    } else {
+      dc.engine = e;
+    }
+  }
   std::vector<std::size_t> batches{1, 32, 256, 1024};
   if (argc > 7) {
     batches.clear();
@@ -66,8 +76,11 @@ int main(int argc, char** argv) {
     for (std::size_t st = 0; st + W <= s.events.size() && windows.size() < 200000; ++st)
       windows.emplace_back(s.events.begin() + static_cast<long>(st), s.events.begin() + static_cast<long>(st + W));
   }
-  std::printf("model %s, window %zu events, %zu input windows, %d thread(s), engine %s\n",
-              models::to_string(scorer.manifest().kind), W, windows.size(), dc.threads, dc.engine.c_str());
+  // Batches larger than the input repeat it.
+  const std::size_t largest = *std::max_element(batches.begin(), batches.end());
+  for (std::size_t i = 0; !windows.empty() && windows.size() < largest; ++i) windows.push_back(windows[i]);
+  std::printf("model %s, window %zu events, %zu input windows, %d thread(s), engine %s, device %s\n",
+              models::to_string(scorer.manifest().kind), W, windows.size(), dc.threads, dc.engine.c_str(), dc.device.c_str());
   std::printf("%8s %14s %12s %16s\n", "batch", "windows/s", "ms/batch", "CPU us/window");
   std::size_t anomalous = 0;
   auto cpu_now = [] {

@@ -7,7 +7,7 @@
 // the sessions, at most MAX_WINDOWS (default 200000), scored in batches of 1024. Prints one
 // JSON object: windows, verdicts that differ, anomalous windows per side, the largest score and
 // fractional-rank differences, windows whose integer rank differs, and sessions (score_sessions)
-// whose verdicts differ.
+// whose verdicts differ, with the threshold and the scores (A, B) of the first differing windows.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -58,11 +58,17 @@ int main(int argc, char** argv) {
     if (windows.size() >= max_windows) break;
   }
   std::size_t differ = 0, anom_a = 0, anom_b = 0, rank_differ = 0;
+  std::string examples;  // the first differing windows: scores on both sides
   double dscore = 0, drank = 0;
   for (std::size_t i = 0; i < windows.size(); i += 1024) {
     const std::span<const std::vector<std::uint32_t>> batch(windows.data() + i, std::min<std::size_t>(1024, windows.size() - i));
     const auto va = a.score_windows(batch), vb = b.score_windows(batch);
     for (std::size_t j = 0; j < va.size(); ++j) {
+      if (va[j].anomalous != vb[j].anomalous && differ < 5) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%s[%.9g,%.9g]", examples.empty() ? "" : ",", va[j].score, vb[j].score);
+        examples += buf;
+      }
       differ += va[j].anomalous != vb[j].anomalous;
       anom_a += va[j].anomalous;
       anom_b += vb[j].anomalous;
@@ -89,7 +95,8 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"a\":\"%s\",\"b\":\"%s\",\"windows\":%zu,\"verdicts_differ\":%zu,\"anomalous_a\":%zu,\"anomalous_b\":%zu,"
       "\"max_score_diff\":%.3g,\"max_rank_diff\":%.3g,\"integer_rank_differs\":%zu,\"sessions\":%zu,"
-      "\"session_verdicts_differ\":%zu,\"anomalous_sessions_a\":%zu}\n",
-      as.c_str(), bs.c_str(), windows.size(), differ, anom_a, anom_b, dscore, drank, rank_differ, sa.size(), sdiffer, sanom);
+      "\"session_verdicts_differ\":%zu,\"anomalous_sessions_a\":%zu,\"threshold\":%.9g,\"differing_scores\":[%s]}\n",
+      as.c_str(), bs.c_str(), windows.size(), differ, anom_a, anom_b, dscore, drank, rank_differ, sa.size(), sdiffer, sanom,
+      a.detection().threshold, examples.c_str());
   return differ == 0 && sdiffer == 0 ? 0 : 1;
 }

@@ -222,6 +222,86 @@ enum class Att { encoder_self, decoder_self, cross };
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
+#if LG_VBYTES == 64
+// Transposes a 16 x 16 block held as 16 row vectors (four rounds of two-source shuffles).
+inline void transpose16(vf* r) {
+  vf t[16], u[16];
+  const vi lo32 = {0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29};
+  const vi hi32 = {2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31};
+  for (int k = 0; k < 8; ++k) {
+    t[2 * k] = __builtin_shuffle(r[2 * k], r[2 * k + 1], lo32);
+    t[2 * k + 1] = __builtin_shuffle(r[2 * k], r[2 * k + 1], hi32);
+  }
+  const vi lo64 = {0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29};
+  const vi hi64 = {2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31};
+  for (int k = 0; k < 4; ++k)
+    for (int h = 0; h < 2; ++h) {
+      u[4 * k + 2 * h] = __builtin_shuffle(t[4 * k + h], t[4 * k + 2 + h], lo64);
+      u[4 * k + 2 * h + 1] = __builtin_shuffle(t[4 * k + h], t[4 * k + 2 + h], hi64);
+    }
+  const vi lo128 = {0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27};
+  const vi hi128 = {4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31};
+  for (int k = 0; k < 2; ++k)
+    for (int h = 0; h < 4; ++h) {
+      t[8 * k + h] = __builtin_shuffle(u[8 * k + h], u[8 * k + 4 + h], lo128);
+      t[8 * k + 4 + h] = __builtin_shuffle(u[8 * k + h], u[8 * k + 4 + h], hi128);
+    }
+  const vi lo256 = {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23};
+  const vi hi256 = {8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31};
+  for (int h = 0; h < 8; ++h) {
+    r[h] = __builtin_shuffle(t[h], t[8 + h], lo256);
+    r[8 + h] = __builtin_shuffle(t[h], t[8 + h], hi256);
+  }
+}
+
+// attend() for heads of 16 dimensions and at most 16 keys (the shipped shape): a head's keys
+// are transposed once in registers, each query's scores are one vector.
+template <Att A>
+void attend16(const MsmassPacked& p, int Tq, int Tk, const float* q, int ldq, const float* k, const float* v, int ldkv,
+              const std::int32_t* key_tokens, const float* band, float* out, int ldo) {
+  const vi iota = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  const float inv_scale = 0.25f;  // 1 / sqrt(16)
+  vf keymask;
+  for (int j = 0; j < 16; ++j)
+    keymask[j] = j >= Tk || (A != Att::decoder_self && key_tokens[j] == kPadToken) ? kNegInf : 0.f;
+  for (int h = 0; h < p.heads; ++h) {
+    const int off = h * 16;
+    const int scale = A == Att::cross ? 0 : p.head_scale[static_cast<std::size_t>(h)];
+    if (A != Att::cross && scale == 1) {
+      for (int i = 0; i < Tq; ++i)
+        st(out + static_cast<std::size_t>(i) * ldo + off, ld(v + static_cast<std::size_t>(i) * ldkv + off));
+      continue;
+    }
+    vf kt[16];
+    for (int j = 0; j < 16; ++j) kt[j] = j < Tk ? ld(k + static_cast<std::size_t>(j) * ldkv + off) : vf{};
+    transpose16(kt);
+    const int half = scale == 0 ? Tk : (scale - 1) / 2;
+    for (int i = 0; i < Tq; ++i) {
+      const float* qi = q + static_cast<std::size_t>(i) * ldq + off;
+      vf sc = vf{};
+      for (int d = 0; d < 16; ++d) sc += qi[d] * kt[d];
+      vf mask = keymask;
+      if constexpr (A == Att::encoder_self) mask = iota == i ? vf{} : mask;  // a padding query sees itself
+      sc = sc * inv_scale + mask;
+      if constexpr (A != Att::cross) sc += ld(band + (static_cast<std::size_t>(h) * Tq + i) * 16);
+      float m = hmax(sc);
+      if (m == kNegInf) {  // every key masked: LibTorch's -1e9 scores round to equal values
+        sc = iota < Tk ? vf{} : splat(kNegInf);
+        m = 0;
+      }
+      const vf e = vexp(sc - m);
+      const float inv = 1.0f / hsum(e);
+      const int j0 = i - half > 0 ? i - half : 0;
+      int j1 = i + half + 1 < Tk ? i + half + 1 : Tk;
+      if (A == Att::decoder_self && j1 > i + 1) j1 = i + 1;
+      vf acc = vf{};
+      for (int j = j0; j < j1; ++j) acc += (e[j] * inv) * ld(v + static_cast<std::size_t>(j) * ldkv + off);
+      st(out + static_cast<std::size_t>(i) * ldo + off, acc);
+    }
+  }
+}
+#endif
+
 // Multi-head attention of one row: Tq queries (q, row stride ldq), Tk keys and values (k, v,
 // row stride ldkv); writes the heads' contexts into out (row stride ldo). Which keys a query
 // sees: encoder self-attention: its head's band, and no padding key but itself; decoder
@@ -233,6 +313,9 @@ template <Att A>
 void attend(const MsmassPacked& p, int Tq, int Tk, const float* q, int ldq, const float* k, const float* v, int ldkv,
             const std::int32_t* key_tokens, const float* band, float* out, int ldo, float* kt, float* s) {
   const int dh = p.d_head;
+#if LG_VBYTES == 64
+  if (dh == 16 && Tk <= 16) return attend16<A>(p, Tq, Tk, q, ldq, k, v, ldkv, key_tokens, band, out, ldo);
+#endif
   const int Tkp = cpu_pad(Tk);
   const float inv_scale = 1.0f / std::sqrt(static_cast<float>(dh));
   float* keymask = s + Tkp;  // 0 for a key that may be seen, -inf for padding
@@ -339,9 +422,19 @@ void msmass_forward(const MsmassPacked& p, const TileInput& in, Workspace& ws) {
       float* o = x + (static_cast<std::size_t>(r) * W + j) * dp;
       for (int d = 0; d < Dp; d += NL) st(o + d, ld(te + d) + ld(pe + d));
     }
-  for (const auto& layer : p.enc) {
-    layer_norm(NE, p.D, Dp, x, layer.ln1, h);
-    linear<Epi::bias>(NE, h, Dp, layer.qkv, qkv, 3 * Dp);
+  const auto qkv_row = 3 * dp;
+  for (std::size_t li = 0; li < p.enc.size(); ++li) {
+    const auto& layer = p.enc[li];
+    if (li == 0 && !p.enc_qkv0.empty()) {  // looked up by (token, position)
+      for (int r = 0; r < R; ++r)
+        for (int j = 0; j < W; ++j)
+          std::memcpy(qkv + (static_cast<std::size_t>(r) * W + j) * qkv_row,
+                      p.enc_qkv0.data() + (static_cast<std::size_t>(in.enc[r * W + j]) * W + j) * qkv_row,
+                      sizeof(float) * qkv_row);
+    } else {
+      layer_norm(NE, p.D, Dp, x, layer.ln1, h);
+      linear<Epi::bias>(NE, h, Dp, layer.qkv, qkv, 3 * Dp);
+    }
     for (int r = 0; r < R; ++r) {
       const float* b = qkv + static_cast<std::size_t>(r) * W * 3 * dp;
       attend<Att::encoder_self>(p, W, W, b, 3 * Dp, b + Dp, b + 2 * Dp, 3 * Dp, in.enc + r * W, p.enc_band.data(),
@@ -362,9 +455,19 @@ void msmass_forward(const MsmassPacked& p, const TileInput& in, Workspace& ws) {
       float* o = y + (static_cast<std::size_t>(r) * L + l) * dp;
       for (int d = 0; d < Dp; d += NL) st(o + d, ld(te + d) + ld(pe + d));
     }
-  for (const auto& layer : p.dec) {
-    layer_norm(ND, p.D, Dp, y, layer.ln1, h);
-    linear<Epi::bias>(ND, h, Dp, layer.qkv, qkv, 3 * Dp);
+  for (std::size_t li = 0; li < p.dec.size(); ++li) {
+    const auto& layer = p.dec[li];
+    if (li == 0 && !p.dec_qkv0.empty()) {
+      for (int r = 0; r < R; ++r)
+        for (int l = 0; l < L; ++l)
+          std::memcpy(qkv + (static_cast<std::size_t>(r) * L + l) * qkv_row,
+                      p.dec_qkv0.data() +
+                          (static_cast<std::size_t>(in.dec[r * L + l]) * W + in.dec_pos[r * L + l]) * qkv_row,
+                      sizeof(float) * qkv_row);
+    } else {
+      layer_norm(ND, p.D, Dp, y, layer.ln1, h);
+      linear<Epi::bias>(ND, h, Dp, layer.qkv, qkv, 3 * Dp);
+    }
     for (int r = 0; r < R; ++r) {
       const float* b = qkv + static_cast<std::size_t>(r) * L * 3 * dp;
       attend<Att::decoder_self>(p, L, L, b, 3 * Dp, b + Dp, b + 2 * Dp, 3 * Dp, nullptr, p.dec_band.data(),

@@ -47,6 +47,11 @@ struct MsmassPacked {
   // kCpuPad: encoder [heads][W][W_p], decoder (causal) [heads][L][L_p].
   std::vector<float> enc_band, dec_band;
   std::vector<float> tok, pos;   // embeddings [V][D_p], [W][D_p]
+  // The first layers' self-attention inputs depend on (token, position) only: q|k|v of
+  // LayerNorm1(tok[t] + pos[j]) for every t < V, j < W, [V][W][3 D_p], for the first encoder
+  // and the first decoder layer (computed by LibTorch at packing). Empty when too large (then
+  // the kernels compute them).
+  std::vector<float> enc_qkv0, dec_qkv0;
   std::vector<PackedEncoderLayer> enc;
   std::vector<PackedDecoderLayer> dec;
   PackedNorm enc_final, dec_final;

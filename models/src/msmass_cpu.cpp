@@ -12,6 +12,9 @@ namespace nn = torch::nn;
 
 namespace {
 
+// Largest first-layer lookup table (per table): V * W * 3 * D_p floats.
+constexpr std::size_t kMaxFirstLayerTable = std::size_t{16} << 20;
+
 // A float tensor as a contiguous CPU copy.
 torch::Tensor host(const torch::Tensor& t) { return t.detach().to(torch::kCPU).to(torch::kFloat).contiguous(); }
 
@@ -127,6 +130,25 @@ MsmassPacked pack_msmass(MsmassNetImpl& net) {
     l.l1 = pack1(f->l1);
     l.l2 = pack1(f->l2);
     p.dec.push_back(std::move(l));
+  }
+  // First-layer q|k|v for every (token, position), when the tables stay small.
+  const auto table_bytes = static_cast<std::size_t>(p.V) * static_cast<std::size_t>(p.W) * 3u *
+                           static_cast<std::size_t>(p.Dp) * sizeof(float);
+  if (table_bytes <= kMaxFirstLayerTable) {
+    const auto emb = (net.tok->weight.unsqueeze(1) + net.pos->weight.unsqueeze(0)).reshape({p.V * p.W, p.D});
+    auto table = [&](const nn::LayerNormImpl& ln, AttentionImpl& a) {
+      const auto h = torch::layer_norm(emb, {p.D}, ln.weight, ln.bias, ln.options.eps());
+      const auto q = host(a.q->forward(h)), k = host(a.k->forward(h)), v = host(a.v->forward(h));
+      std::vector<float> t(static_cast<std::size_t>(p.V * p.W) * 3u * static_cast<std::size_t>(p.Dp), 0.f);
+      for (long r = 0; r < p.V * p.W; ++r)
+        for (int part = 0; part < 3; ++part) {
+          const float* src = (part == 0 ? q : part == 1 ? k : v).data_ptr<float>() + r * p.D;
+          std::copy(src, src + p.D, t.begin() + (r * 3 + part) * p.Dp);
+        }
+      return t;
+    };
+    p.enc_qkv0 = table(norm(net.enc_ln1, 0), *net.enc_attn[0]->as<Attention>());
+    p.dec_qkv0 = table(norm(net.dec_ln1, 0), *net.dec_self[0]->as<Attention>());
   }
   p.enc_final = pack_norm(*net.enc_final, p.Dp);
   p.dec_final = pack_norm(*net.dec_final, p.Dp);
