@@ -7,10 +7,13 @@
 #   C  latency at half that rate: line produced -> its window's anomaly record appended to the
 #      output topic (LogAppendTime), measured from the moment the window closed
 #   D  soak: RSS of the daemon every 5 s while lines stream in at half rate
-# Lines are rendered from real HDFS sessions by bench/render_hdfs.py (fresh block ids).
+# Lines are rendered from real HDFS sessions by bench/render_hdfs.py (fresh block ids), or with
+# --bgl diverse BGL-style lines by bench/render_bgl.py (unkeyed; the daemon cuts the count
+# windows the bundle was trained on, and their model windows rarely repeat, so the verdict
+# cache hardly helps: B reports its hit rate).
 #
 #   bench/daemon_throughput.sh BIN_DIR [--lines N] [--bundle DIR] [--soak-seconds S] [--out FILE]
-#                              [--rate R]   (skip B; C and D at R lines/s) [--warmup-seconds W]
+#                              [--rate R]   (skip B; C and D at R lines/s) [--warmup-seconds W] [--bgl]
 # C streams for W + S seconds; latency and CPU shares count only windows closed after the first W
 # (default 60: a freshly started broker spends its first ~40-50 s at ~1 core compiling and settling,
 # which on this 2-core machine is not the daemon's latency). RSS is sampled over all of it.
@@ -18,12 +21,13 @@
 # --out (default bench-results/daemon.jsonl). Without bin/logguardd only phase A runs.
 # Environment: KAFKA_TMPDIR=DIR (broker log there, e.g. /dev/shm), BENCH_KEEP=DIR (keep C's records
 # and 0.5 s samples), BENCH_B_ONLY=1, BENCH_STATE_EXTRA=", checkpoint_interval_ms: 4000",
+# BENCH_MODEL_EXTRA=", detect: {threads: 2}" (inside model:),
 # BENCH_CONSUMER_PROPS / BENCH_REPLAY_PROPS (extra client properties).
 # Needs: Java 17+ (Kafka), python3, curl. Takes the whole machine: run nothing else meanwhile.
 set -euo pipefail
 BIN=$(cd "${1:?usage: $0 BIN_DIR [options]}" && pwd); shift
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-LINES=2000000 BUNDLE="" SOAK=120 WARMUP=60 RATE="" OUT=$ROOT/bench-results/daemon.jsonl
+LINES=2000000 BUNDLE="" SOAK=120 WARMUP=60 RATE="" OUT=$ROOT/bench-results/daemon.jsonl KIND=hdfs
 while (($#)); do
   case $1 in
     --lines) LINES=$2; shift 2 ;;
@@ -32,6 +36,7 @@ while (($#)); do
     --rate) RATE=$2; shift 2 ;;
     --warmup-seconds) WARMUP=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
+    --bgl) KIND=bgl; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -43,9 +48,12 @@ result() { echo "$1" | tee -a "$OUT"; }
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p')"
 
 # ---- input -----------------------------------------------------------------------------------
-DATA=${LOGGUARD_BENCH_LOG:-${TMPDIR:-/tmp}/logguard-bench-hdfs-$LINES.log}
-[[ -f "$DATA" ]] || python3 "$ROOT/bench/render_hdfs.py" --lines "$LINES" --out "$DATA"
+DATA=${LOGGUARD_BENCH_LOG:-${TMPDIR:-/tmp}/logguard-bench-$KIND-$LINES.log}
+[[ -f "$DATA" ]] || python3 "$ROOT/bench/render_$KIND.py" --lines "$LINES" --out "$DATA"
 LINES=$(wc -l <"$DATA")
+# HDFS lines are keyed by block id (sessions); BGL lines go unkeyed (count windows).
+KEYS=(--key-pattern 'blk_-?\d+') WINDOW_KEY="key_pattern: 'blk_-?\d+', "
+[[ $KIND == bgl ]] && KEYS=() WINDOW_KEY=""
 
 # ---- broker ----------------------------------------------------------------------------------
 # The live topic of C/D keeps 60 s (a 10-minute soak at 100k lines/s would otherwise leave
@@ -60,7 +68,7 @@ KAFKA_TOPIC_CONFIG="message.timestamp.type=LogAppendTime" "$ROOT/deploy/kafka-lo
 # ---- A: replay -------------------------------------------------------------------------------
 log "A: replaying $LINES lines"
 k0=$(cpu_s "$KPID")
-a=$("$BIN/logguard" replay --brokers "$BROKERS" --topic logs --input "$DATA" --key-pattern 'blk_-?\d+' -X linger.ms=20)
+a=$("$BIN/logguard" replay --brokers "$BROKERS" --topic logs --input "$DATA" "${KEYS[@]}" -X linger.ms=20)
 k1=$(cpu_s "$KPID")
 result "$(python3 -c "
 import json, sys; a = json.loads(sys.argv[1])
@@ -77,10 +85,10 @@ config() {  # config FILE TOPIC GROUP IDLE_MS
   cat >"$1" <<YAML
 source: {type: kafka}
 sink: {type: kafka}
-model: {bundle: $BUNDLE}
+model: {bundle: $BUNDLE${BENCH_MODEL_EXTRA:-}}
 state: {dir: $WORK/state-$3${BENCH_STATE_EXTRA:-}}
 pipeline:
-  window: {key_pattern: 'blk_-?\d+', idle_timeout_ms: $4}
+  window: {${WINDOW_KEY}idle_timeout_ms: $4}
 kafka:
   brokers: $BROKERS
   topics: [$2]
@@ -115,7 +123,8 @@ while :; do
   sleep 0.25
 done
 CKPTS=$(get logguard_checkpoints_total)
-result "$(python3 - "$samples" "$LINES" "$machine" "$IDLE_B" "${CKPTS:-0}" <<'PY'
+HITS=$(get logguard_verdict_cache_hits_total) MW=$(get logguard_model_windows_total)
+result "$(python3 - "$samples" "$LINES" "$machine" "$IDLE_B" "${CKPTS:-0}" "${HITS:-0}" "${MW:-0}" "$KIND" "$(cat /proc/loadavg)" <<'PY'
 import json, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[1])]
 n = float(sys.argv[2]); idle_s = float(sys.argv[4]) / 1000
@@ -135,6 +144,9 @@ print(json.dumps({"phase": "throughput", "lines": int(n),
   "windows_scored": int(end[4]), "checkpoints_in_run": int(float(sys.argv[5])),
   "daemon_cpu_share": round((done[2] - t0[2]) / wall, 2), "broker_cpu_share": round((done[3] - t0[3]) / wall, 2),
   "daemon_cpu_us_per_line": round((end[2] - t0[2]) / n * 1e6, 2),
+  "input": sys.argv[8], "model_windows": int(float(sys.argv[7])),
+  "verdict_cache_hit_rate": round(float(sys.argv[6]) / max(1.0, float(sys.argv[7])), 4),
+  "loadavg_at_end": sys.argv[9].split()[:3],
   "cores": 2, "machine": sys.argv[3]}))
 PY
 )"
@@ -147,7 +159,8 @@ import json, sys, collections
 hz = $(getconf CLK_TCK); c = collections.Counter()
 for l in sys.stdin:
     name, ticks = l.rsplit(' ', 1); c[name] += int(ticks)
-print(json.dumps({'phase': 'throughput-threads', 'cpu_seconds': {k: round(v / hz, 1) for k, v in c.most_common()}}))")"
+print(json.dumps({'phase': 'throughput-threads', 'cpu_seconds': {k: round(v / hz, 1) for k, v in c.most_common()},
+  'cpu_us_per_line': {k: round(v / hz / $LINES * 1e6, 2) for k, v in c.most_common()}}))")"
 [[ -n "${BENCH_B_ONLY:-}" ]] && { kill -TERM $D; wait $D || true; exit 0; }
 kill -TERM $D; wait $D || true
 rate=$RATE_B
@@ -165,8 +178,9 @@ skip=$("$BIN/logguard" tail --brokers "$BROKERS" --topic anomalies --idle-ms 200
 "$BIN/logguard" tail --brokers "$BROKERS" --topic anomalies --format json >"$WORK/c-records.jsonl" &
 T=$!; PIDS+=($T)
 log "C/D: replaying at $rate lines/s for ${WARMUP}s warm-up + ${SOAK}s"
-"$BIN/logguard" replay --brokers "$BROKERS" --topic logs-live --input "$DATA" --loop 0 --fresh-keys \
-  --rate "$rate" --key-pattern 'blk_-?\d+' ${BENCH_REPLAY_PROPS:-} -q &
+FRESH=(--fresh-keys); [[ $KIND == bgl ]] && FRESH=()
+"$BIN/logguard" replay --brokers "$BROKERS" --topic logs-live --input "$DATA" --loop 0 "${FRESH[@]}" \
+  --rate "$rate" "${KEYS[@]}" ${BENCH_REPLAY_PROPS:-} -q &
 R=$!; PIDS+=($R)
 : >"$WORK/rss.txt"
 : >"$WORK/c-samples.txt"

@@ -92,6 +92,10 @@ void DetectConfig::validate() const {
   if (!unknown_score.empty()) parse_unknown_weight(unknown_score, p + "unknown_score");
   if (device != "cpu" && device.rfind("cuda", 0) != 0)
     throw ConfigError(p + "device", "must be `cpu` or `cuda:N`, got `" + device + "`");
+  if (engine != "auto" && engine != "native" && engine != "libtorch")
+    throw ConfigError(p + "engine", "must be `auto`, `native` or `libtorch`, got `" + engine + "`");
+  if (engine == "native" && device != "cpu")
+    throw ConfigError(p + "engine", "`native` runs on the CPU only (device is `" + device + "`)");
 }
 
 void configure_threads(int intra_op, int inter_op) {

@@ -6,6 +6,7 @@
 
 #include "logguard/core/error.hpp"
 #include "logguard/models/scorer.hpp"
+#include "msmass_cpu.hpp"
 #include "nets.hpp"
 
 namespace logguard::models {
@@ -58,6 +59,11 @@ struct Scorer::Impl {
   bool check_transitions = false;                 // the bundle scores novel transitions
   int K = 5, W = 0, L = 0, stride = 1, history = 0;
   std::vector<int> spans;
+  // The native engine (MSMASS on the CPU): packed weights, kernels, threads.
+  const CpuKernels* kernels = &cpu_kernels();
+  std::unique_ptr<MsmassPacked> packed;
+  std::unique_ptr<TaskPool> pool;
+  std::size_t tile_windows = 16;
 
   // Model input token of a bundle id; abnormal events enter the model as unknown.
   std::int64_t token(std::uint32_t id) const {
@@ -79,34 +85,65 @@ struct Scorer::Impl {
     return !transitions.count(pair_key(prev, tok));
   }
 
-  // `prev` holds each row's predecessor token (kPad: none).
-  void judge(const torch::Tensor& logits_in, const std::vector<std::int64_t>& observed, const std::vector<std::int64_t>& prev,
-             const std::vector<int>& rel_pos, const std::vector<std::size_t>& window_of_row,
-             std::vector<WindowVerdict>& out) const {
-    auto logits = logits_in.to(torch::kCPU).to(torch::kFloat);
-    logits.slice(1, 0, kEos).fill_(-INFINITY);  // candidates: the end token and the templates
-    auto probs = torch::softmax(logits, 1);
-    auto obs = torch::tensor(observed, torch::kLong).clamp(0, logits.size(1) - 1).unsqueeze(1);
-    auto pobs = probs.gather(1, obs);                                   // [N,1]
-    auto above = probs.gt(pobs);                                        // candidates ranked before
-    auto rank = above.sum(1);                                           // 0-based rank
-    auto p_above = torch::where(above, probs, torch::full_like(probs, 2.0f)).amin(1);  // nearest above
-    auto [val, idx] = probs.topk(K, 1);
-    auto v = val.accessor<float, 2>();
-    auto ix = idx.accessor<std::int64_t, 2>();
-    auto po = pobs.squeeze(1).contiguous();
-    auto pa = po.accessor<float, 1>();
-    auto rk = rank.accessor<std::int64_t, 1>();
-    auto ab = p_above.accessor<float, 1>();
+  // The model rows of a range of windows (MSMASS: one per window and detection span, each
+  // with L decoder positions; DeepLog: one per window). Per decoder position ("row" below):
+  // the observed token (kAbn for abnormal events), its predecessor (kPad: none), its
+  // window-relative position and the window's index in the range.
+  struct Rows {
+    std::vector<std::int32_t> enc, dec, pos;  // MSMASS model inputs: [n][W], [n][L], [n][L]
+    std::vector<std::int64_t> observed, prev;
+    std::vector<int> rel;
+    std::vector<std::size_t> window;
+    void clear() {
+      enc.clear();
+      dec.clear();
+      pos.clear();
+      observed.clear();
+      prev.clear();
+      rel.clear();
+      window.clear();
+    }
+  };
+
+  void msmass_rows(std::span<const std::vector<std::uint32_t>> windows, Rows& rows) const {
+    rows.clear();
+    std::vector<std::int64_t> w(static_cast<std::size_t>(W));
+    for (std::size_t n = 0; n < windows.size(); ++n) {
+      const auto& win = windows[n];
+      const std::size_t off = win.size() > static_cast<std::size_t>(W) ? win.size() - static_cast<std::size_t>(W) : 0;
+      for (int j = 0; j < W; ++j)
+        w[static_cast<std::size_t>(j)] = off + static_cast<std::size_t>(j) < win.size() ? token(win[off + static_cast<std::size_t>(j)]) : kPad;
+      for (const int s : spans) {
+        for (int j = 0; j < W; ++j) {
+          const auto t = w[static_cast<std::size_t>(j)];
+          rows.enc.push_back(static_cast<std::int32_t>((j >= s && j < s + L && t != kPad) ? kMask : input_token(t)));
+        }
+        for (int l = 0; l < L; ++l) {
+          rows.dec.push_back(static_cast<std::int32_t>(l == 0 ? kMask : input_token(w[static_cast<std::size_t>(s + l - 1)])));
+          rows.pos.push_back(s + l);
+          rows.observed.push_back(w[static_cast<std::size_t>(s + l)]);
+          rows.prev.push_back(s + l > 0 ? w[static_cast<std::size_t>(s + l - 1)] : kPad);
+          rows.rel.push_back(static_cast<int>(off) + s + l);
+          rows.window.push_back(n);
+        }
+      }
+    }
+  }
+
+  // Judges the rows of a range of windows from their logits (row r at logits + r * ld, V
+  // columns) into the windows' statistics and verdicts (`out`: the range's windows).
+  void judge(const float* logits, std::size_t ld, int V, const Rows& rows, std::span<WindowVerdict> out) const {
+    const auto& k = *kernels;
+    const auto& observed = rows.observed;
     // Per window: the row deciding its evidence, by kind.
     std::vector<long> worst(out.size(), -1), first_unknown(out.size(), -1), first_abnormal(out.size(), -1),
         first_novel(out.size(), -1);
     for (std::size_t r = 0; r < observed.size(); ++r) {
       const auto tok = observed[r];
       if (tok == kPad || tok == kBos) continue;
-      auto& st = out[window_of_row[r]].stats;
-      const int pos = rel_pos[r];
-      const auto w = window_of_row[r];
+      auto& st = out[rows.window[r]].stats;
+      const int pos = rows.rel[r];
+      const auto w = rows.window[r];
       if (tok == kAbn) {
         if (st.abnormal++ == 0 || pos < st.first_abnormal) {
           st.first_abnormal = pos;
@@ -121,22 +158,26 @@ struct Scorer::Impl {
         }
         continue;
       }
-      if (novel(prev[r], tok) && (st.novel++ == 0 || pos < st.first_novel)) {
+      if (novel(rows.prev[r], tok) && (st.novel++ == 0 || pos < st.first_novel)) {
         st.first_novel = pos;
         first_novel[w] = static_cast<long>(r);
       }
-      // Fractional rank: the rank, plus how far below the next more likely candidate it is
-      // (ln ratio squashed into [0, 1)); outside the top-K exactly when >= K.
-      const auto rr = static_cast<long>(r);
+      // Fractional rank: the rank among the candidates (the end token and the templates),
+      // plus how far below the next more likely candidate it is (ln ratio of their softmax
+      // probabilities squashed into [0, 1)); outside the top-K exactly when >= K.
+      const float* l = logits + r * ld;
+      const int o = static_cast<int>(std::min<std::int64_t>(tok, V - 1));
+      const RowStat rs = k.row_stat(l, static_cast<int>(kEos), V, o);
       float x = 0;
-      if (rk[rr] > 0) {
-        const double lr = std::log(std::max(1.0, static_cast<double>(ab[rr]) / std::max(1e-38, static_cast<double>(pa[rr]))));
-        x = static_cast<float>(static_cast<double>(rk[rr]) + lr / (1.0 + lr));
+      if (rs.rank > 0) {
+        const float pa = std::exp(l[o] - rs.m) / rs.sum, ab = std::exp(rs.above - rs.m) / rs.sum;
+        const double lr = std::log(std::max(1.0, static_cast<double>(ab) / std::max(1e-38, static_cast<double>(pa))));
+        x = static_cast<float>(static_cast<double>(rs.rank) + lr / (1.0 + lr));
       }
       if (x > st.max_rank || st.max_rank_position < 0) {
         st.max_rank = x;
         st.max_rank_position = pos;
-        worst[w] = rr;
+        worst[w] = static_cast<long>(r);
       }
     }
     for (std::size_t w = 0; w < out.size(); ++w) {
@@ -158,59 +199,77 @@ struct Scorer::Impl {
         else if (st.novel > 0 && n >= r) row = first_novel[w];
       }
       if (row < 0) continue;
+      const auto ur = static_cast<std::size_t>(row);
       Evidence e;
-      e.position = static_cast<std::size_t>(rel_pos[static_cast<std::size_t>(row)]);
-      const auto tok = observed[static_cast<std::size_t>(row)];
+      e.position = static_cast<std::size_t>(rows.rel[ur]);
+      const auto tok = observed[ur];
       e.abnormal = tok == kAbn;
       e.unknown = tok == kUnk;
       e.observed = e.abnormal ? kAbnormalTemplate : e.unknown ? 0 : token_to_id[static_cast<std::size_t>(tok)];
       e.rank = (e.abnormal || e.unknown) ? 0.0 : static_cast<double>(st.max_rank);
       e.unknown_events = st.unknown;
       e.novel_events = st.novel;
-      for (int k = 0; k < K; ++k)
-        e.top_k.push_back({token_to_id[static_cast<std::size_t>(ix[row][k])], v[row][k]});
+      e.top_k = top_k(logits + ur * ld, V);
       verdict.evidence = std::move(e);
     }
+  }
+
+  // The K most likely candidates of a logits row and their softmax probabilities.
+  std::vector<Prediction> top_k(const float* l, int V) const {
+    const RowStat rs = kernels->row_stat(l, static_cast<int>(kEos), V, static_cast<int>(kEos));
+    std::vector<int> idx;
+    for (int j = static_cast<int>(kEos); j < V; ++j) idx.push_back(j);
+    const auto k = static_cast<std::size_t>(std::min<int>(K, static_cast<int>(idx.size())));
+    std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(k), idx.end(),
+                      [&](int a, int b) { return l[a] > l[b] || (l[a] == l[b] && a < b); });
+    std::vector<Prediction> top;
+    for (std::size_t i = 0; i < k; ++i)
+      top.push_back({token_to_id[static_cast<std::size_t>(idx[i])], std::exp(l[idx[i]] - rs.m) / rs.sum});
+    return top;
+  }
+
+  // MSMASS through the CPU kernels: tiles of whole windows, spread over the pool.
+  void score_native(std::span<const std::vector<std::uint32_t>> windows, std::vector<WindowVerdict>& out) const {
+    const std::size_t per_tile = tile_windows;
+    const auto tiles = static_cast<int>((windows.size() + per_tile - 1) / per_tile);
+    auto tile = [&](int t) {
+      struct Scratch {
+        Rows rows;
+        Workspace ws;
+      };
+      thread_local Scratch s;
+      const std::size_t b = static_cast<std::size_t>(t) * per_tile, e = std::min(windows.size(), b + per_tile);
+      msmass_rows(windows.subspan(b, e - b), s.rows);
+      TileInput in;
+      in.rows = static_cast<int>(s.rows.enc.size() / static_cast<std::size_t>(W));
+      in.enc = s.rows.enc.data();
+      in.dec = s.rows.dec.data();
+      in.dec_pos = s.rows.pos.data();
+      kernels->msmass_forward(*packed, in, s.ws);
+      judge(s.ws.logits.data(), static_cast<std::size_t>(packed->Vp), packed->V, s.rows,
+            std::span<WindowVerdict>(out).subspan(b, e - b));
+    };
+    if (pool && tiles > 1) pool->run(tiles, tile);
+    else for (int t = 0; t < tiles; ++t) tile(t);
   }
 
   std::vector<WindowVerdict> score(std::span<const std::vector<std::uint32_t>> windows) const {
     std::vector<WindowVerdict> out(windows.size());
     if (windows.empty()) return out;
+    if (packed) {
+      score_native(windows, out);
+      return out;
+    }
     c10::InferenceMode guard;
-    std::vector<std::int64_t> observed, prev;
-    std::vector<int> rel;
-    std::vector<std::size_t> row_window;
+    Rows rows;
+    torch::Tensor logits;
     if (msmass) {
-      const auto M = static_cast<long>(spans.size());
-      const auto N = static_cast<long>(windows.size());
-      auto enc = torch::empty({N * M, W}, torch::kLong), dec = torch::empty({N * M, L}, torch::kLong);
-      auto pos = torch::empty({N * M, L}, torch::kLong);
-      auto e = enc.accessor<std::int64_t, 2>(), d = dec.accessor<std::int64_t, 2>(), p = pos.accessor<std::int64_t, 2>();
-      std::vector<std::int64_t> w(static_cast<std::size_t>(W));
-      for (long n = 0; n < N; ++n) {
-        const auto& win = windows[static_cast<std::size_t>(n)];
-        const std::size_t off = win.size() > static_cast<std::size_t>(W) ? win.size() - static_cast<std::size_t>(W) : 0;
-        for (int j = 0; j < W; ++j)
-          w[static_cast<std::size_t>(j)] = off + static_cast<std::size_t>(j) < win.size() ? token(win[off + static_cast<std::size_t>(j)]) : kPad;
-        for (long m = 0; m < M; ++m) {
-          const long r = n * M + m;
-          const int s = spans[static_cast<std::size_t>(m)];
-          for (int j = 0; j < W; ++j) {
-            const auto t = w[static_cast<std::size_t>(j)];
-            e[r][j] = (j >= s && j < s + L && t != kPad) ? kMask : input_token(t);
-          }
-          for (int l = 0; l < L; ++l) {
-            d[r][l] = l == 0 ? kMask : input_token(w[static_cast<std::size_t>(s + l - 1)]);
-            p[r][l] = s + l;
-            observed.push_back(w[static_cast<std::size_t>(s + l)]);
-            prev.push_back(s + l > 0 ? w[static_cast<std::size_t>(s + l - 1)] : kPad);
-            rel.push_back(static_cast<int>(off) + s + l);
-            row_window.push_back(static_cast<std::size_t>(n));
-          }
-        }
-      }
-      auto logits = msmass.ptr()->forward(enc.to(device), dec.to(device), pos.to(device));
-      judge(logits.reshape({-1, logits.size(-1)}), observed, prev, rel, row_window, out);
+      msmass_rows(windows, rows);
+      const auto n = static_cast<long>(rows.enc.size() / static_cast<std::size_t>(W));
+      auto tensor = [&](std::vector<std::int32_t>& v, long cols) {
+        return torch::from_blob(v.data(), {n, cols}, torch::kInt).to(torch::kLong).to(device);
+      };
+      logits = msmass.ptr()->forward(tensor(rows.enc, W), tensor(rows.dec, L), tensor(rows.pos, L));
     } else {
       const auto N = static_cast<long>(windows.size());
       auto hist = torch::full({N, history}, kPad, torch::kLong);
@@ -218,21 +277,23 @@ struct Scorer::Impl {
       for (long n = 0; n < N; ++n) {
         const auto& win = windows[static_cast<std::size_t>(n)];
         if (win.empty()) {
-          observed.push_back(kPad);
-          prev.push_back(kPad);
+          rows.observed.push_back(kPad);
+          rows.prev.push_back(kPad);
         } else {
           const std::size_t last = win.size() - 1;
           for (int k = 0; k < history && static_cast<std::size_t>(k) < last; ++k)
             a[n][history - 1 - k] = input_token(token(win[last - 1 - static_cast<std::size_t>(k)]));
-          observed.push_back(token(win[last]));
-          prev.push_back(last > 0 ? token(win[last - 1]) : kPad);
+          rows.observed.push_back(token(win[last]));
+          rows.prev.push_back(last > 0 ? token(win[last - 1]) : kPad);
         }
-        rel.push_back(win.empty() ? 0 : static_cast<int>(win.size() - 1));
-        row_window.push_back(static_cast<std::size_t>(n));
+        rows.rel.push_back(win.empty() ? 0 : static_cast<int>(win.size() - 1));
+        rows.window.push_back(static_cast<std::size_t>(n));
       }
-      auto logits = deeplog.ptr()->forward(hist.to(device));
-      judge(logits, observed, prev, rel, row_window, out);
+      logits = deeplog.ptr()->forward(hist.to(device));
     }
+    const auto V = logits.size(-1);
+    const auto host = logits.reshape({-1, V}).to(torch::kCPU).to(torch::kFloat).contiguous();
+    judge(host.data_ptr<float>(), static_cast<std::size_t>(V), static_cast<int>(V), rows, out);
     return out;
   }
 
@@ -360,7 +421,17 @@ Scorer Scorer::load(const std::string& bundle_dir, const DetectConfig& config) {
     impl->spans = detection_span_starts(impl->W, impl->L);
     impl->stride = d.stride > 0 ? d.stride : std::max(1, impl->W / 2);
     d.stride = impl->stride;
+    if (config.engine != "libtorch" && impl->device.is_cpu()) {
+      impl->packed = std::make_unique<MsmassPacked>(pack_msmass(*impl->msmass));
+      // Tiles of whole windows holding ~320 encoder positions: the activations of a tile
+      // stay in the L2 cache.
+      const auto per_window = static_cast<std::size_t>(impl->W) * impl->spans.size();
+      impl->tile_windows = std::max<std::size_t>(1, 320 / per_window);
+      if (config.threads > 1) impl->pool = std::make_unique<TaskPool>(config.threads);
+    }
   } else {
+    if (config.engine == "native")
+      throw core::ConfigError("model.detect.engine", "`native` scores MSMASS bundles only; this bundle is DeepLog");
     impl->deeplog = DeepLogNet(m.deeplog, V);
     load_weights(*impl->deeplog, wpath);
     impl->deeplog->eval();

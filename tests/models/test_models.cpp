@@ -392,6 +392,73 @@ TEST_CASE("templates rare in training are recorded and scored as unknown", "[mod
   CHECK(!(v0[0].evidence && v0[0].evidence->unknown));  // without the setting 9 is a known template
 }
 
+// The native engine (the default on the CPU) against LibTorch on a trained bundle: every
+// model window of normal and violating sessions and of random sequences gets the same verdict,
+// the same statistics (fractional ranks within 1e-3) and the same evidence; two scoring threads
+// give exactly what one gives.
+TEST_CASE("the native MSMASS engine judges as LibTorch does", "[models][scorer][native]") {
+  const auto& dir = tiny_bundle(ModelKind::msmass);
+  DetectConfig lt, nat, nat2;
+  lt.engine = "libtorch";
+  nat.engine = "native";
+  nat2.engine = "native";
+  nat2.threads = 2;
+  const auto a = Scorer::load(dir, lt), b = Scorer::load(dir, nat), c = Scorer::load(dir, nat2);
+  std::vector<std::vector<std::uint32_t>> windows;
+  auto sessions = grammar_sessions(21, 150);
+  for (const auto& v : violations()) sessions.push_back(v);
+  std::mt19937_64 rng(4);
+  for (int i = 0; i < 100; ++i) {  // random sequences over the ids, 0 (unknown) and 9 (never seen)
+    core::Session s;
+    s.id = "random" + std::to_string(i);
+    const auto n = 3 + rng() % 12;
+    for (std::size_t j = 0; j < n; ++j) s.events.push_back(static_cast<std::uint32_t>(rng() % 10));
+    sessions.push_back(s);
+  }
+  const int W = a.window_length();
+  for (const auto& s : sessions)
+    for (std::size_t st = 0; st == 0 || st + static_cast<std::size_t>(W) <= s.events.size(); ++st)
+      windows.emplace_back(s.events.begin() + static_cast<long>(st),
+                           s.events.begin() + static_cast<long>(std::min(s.events.size(), st + static_cast<std::size_t>(W))));
+  const auto va = a.score_windows(windows), vb = b.score_windows(windows), vc = c.score_windows(windows);
+  REQUIRE(va.size() == windows.size());
+  std::size_t anomalous = 0;
+  for (std::size_t i = 0; i < windows.size(); ++i) {
+    INFO("window " << i);
+    CHECK(va[i].anomalous == vb[i].anomalous);
+    CHECK(va[i].stats.max_rank == Approx(vb[i].stats.max_rank).margin(1e-3));
+    CHECK(va[i].stats.max_rank_position == vb[i].stats.max_rank_position);
+    CHECK(va[i].stats.unknown == vb[i].stats.unknown);
+    CHECK(va[i].stats.novel == vb[i].stats.novel);
+    CHECK(va[i].score == Approx(vb[i].score).margin(1e-3));
+    REQUIRE(va[i].evidence.has_value() == vb[i].evidence.has_value());
+    if (va[i].evidence) {
+      CHECK(va[i].evidence->position == vb[i].evidence->position);
+      CHECK(va[i].evidence->observed == vb[i].evidence->observed);
+      REQUIRE(va[i].evidence->top_k.size() == vb[i].evidence->top_k.size());
+      for (std::size_t k = 0; k < va[i].evidence->top_k.size(); ++k)
+        CHECK(va[i].evidence->top_k[k].probability == Approx(vb[i].evidence->top_k[k].probability).margin(1e-4));
+    }
+    anomalous += vb[i].anomalous;
+    // Threads split the batch into tiles; each window's result does not depend on it.
+    CHECK(vb[i].score == vc[i].score);
+    CHECK(vb[i].stats.max_rank == vc[i].stats.max_rank);
+  }
+  CHECK(anomalous > 50);  // the comparison covers anomalous windows too
+  // Sessions: the same verdicts, batch by batch.
+  const auto sa = a.score_sessions(sessions), sb = c.score_sessions(sessions);
+  for (std::size_t i = 0; i < sessions.size(); ++i) CHECK(sa[i].anomalous == sb[i].anomalous);
+  // The escape hatch is validated.
+  DetectConfig bad;
+  bad.engine = "fast";
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("model.detect.engine"));
+  DetectConfig gpu_native;
+  gpu_native.engine = "native";
+  gpu_native.device = "cuda:0";
+  CHECK_THROWS_WITH(gpu_native.validate(), Catch::Contains("model.detect.engine"));
+  CHECK_THROWS_WITH(Scorer::load(tiny_bundle(ModelKind::deeplog), nat), Catch::Contains("model.detect.engine"));
+}
+
 // Runs where LibTorch has CUDA (ctest -L gpu on a GPU machine); Debian's CPU-only LibTorch
 // reports no device and the case only records that it did not run.
 TEST_CASE("the CUDA scorer gives the CPU scorer's verdicts", "[models][scorer][gpu]") {

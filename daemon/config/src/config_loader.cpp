@@ -215,6 +215,7 @@ ModelSection read_model(YamlSection s) {
     }
   }
   d.get("device", m.detect.device);
+  d.get("engine", m.detect.engine);
   d.get("threads", m.detect.threads);
   d.get("batch_windows", m.detect.batch_windows);
   d.get("stride", m.detect.stride);

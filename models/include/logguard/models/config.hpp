@@ -78,7 +78,10 @@ struct DetectConfig {
   double threshold = -1;               // < 0 = the bundle's calibrated threshold
   std::string unknown_score;           // "" = the bundle's; "auto" | "alarm" | nats
   std::string device = "cpu";          // "cpu" or "cuda:N"
-  int threads = 1;                     // intra-op threads, set once per process
+  std::string engine = "auto";         // MSMASS on the CPU: "native" (the packed kernels of
+                                       // msmass_cpu), "libtorch", or "auto" (native where it
+                                       // applies: MSMASS on the CPU; LibTorch otherwise)
+  int threads = 1;                     // scoring threads (native) / intra-op threads (LibTorch)
   int batch_windows = 256;             // windows per forward pass in score_sessions
   int stride = 0;                      // MSMASS window stride over long sessions; 0 = the bundle's
   void validate() const;
