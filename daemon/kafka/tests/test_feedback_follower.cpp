@@ -33,7 +33,7 @@ void produce(KafkaProducer& p, const std::string& topic, const FeedbackRecord& r
 
 }  // namespace
 
-TEST_CASE("every instance follows the feedback topic; a restarted one reads it again", "[kafka_mock][feedback]") {
+TEST_CASE("every instance follows the feedback topic and a restarted one reads it again", "[kafka_mock][feedback]") {
   EmbeddedKafka kafka(1);
   const std::string topic = "grp-feedback";
   KafkaConfig k;

@@ -56,7 +56,7 @@ std::set<std::string> sessions_of(const CapturingSink& sink) {
 
 }  // namespace
 
-TEST_CASE("json records flag the sessions their raw lines flag; hostile records are counted and done",
+TEST_CASE("json records flag the sessions their raw lines flag, hostile records are counted and done",
           "[pipeline][decode]") {
   TempDir tmp;
   const fs::path jsonl = tmp.path / "hdfs.jsonl";

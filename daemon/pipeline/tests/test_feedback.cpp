@@ -128,7 +128,7 @@ TEST_CASE("the file store is read again when it changes", "[pipeline][feedback]"
   fs::remove(file);
 }
 
-TEST_CASE("a false-alarm pattern is suppressed, counted and its lines done; others still fire",
+TEST_CASE("a false-alarm pattern is suppressed, counted and its lines done while others still fire",
           "[pipeline][feedback]") {
   const std::string sample = std::string(LOGGUARD_SOURCE_DIR) + "/data/samples/HDFS_2k.log";
   PipelineConfig c;

@@ -247,7 +247,7 @@ TEST_CASE("two streams of one mixed JSON file in one daemon each flag what detec
   }
 }
 
-TEST_CASE("a false alarm's pattern is suppressed after a restart; confirmed and unrelated patterns still fire",
+TEST_CASE("a false alarm's pattern is suppressed after a restart while confirmed and unrelated patterns still fire",
           "[integration][daemon][feedback]") {
   auto& f = fixture();
   const auto feedback = f.dir / "feedback.jsonl";
