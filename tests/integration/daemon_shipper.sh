@@ -5,7 +5,7 @@
 # `service` field, each with its own bundle and session cut (HDFS: block sessions; BGL: node x
 # hour entity sessions; without ../shared/data the second stream is the HDFS_2k sample with its
 # own bundle). Each stream's anomalous sessions equal `logguard detect` on its raw file, no
-# record is rejected, and the metrics carry the stream label.
+# record is rejected, the metrics carry the stream label, and SIGHUP reloads both bundles.
 source "$(dirname "$0")/lib.sh"
 require_bin logguard logguardd
 require_kafka
@@ -144,6 +144,11 @@ for s in hdfs "$SECOND"; do
     v=$(metric "$METRICS_PORT" "logguard_records_rejected_total{reason=\"$why\",stream=\"$s\"}")
     [[ "$v" == 0 ]] || fail "stream $s: ${v:-no} $why rejections"
   done
+done
+# SIGHUP reloads every stream's bundle.
+kill -HUP "$DAEMON"
+for s in hdfs "$SECOND"; do
+  wait_for 60 "stream $s reloaded its bundle" metric_at_least "$METRICS_PORT" "logguard_model_reloads_total{stream=\"$s\"}" 1
 done
 lint=ok
 if command -v promtool >/dev/null; then
