@@ -14,6 +14,9 @@
 #
 #   bench/daemon_throughput.sh BIN_DIR [--lines N] [--bundle DIR] [--soak-seconds S] [--out FILE]
 #                              [--rate R]   (skip B; C and D at R lines/s) [--warmup-seconds W] [--bgl]
+#                              [--format raw|json]  (json: each line as a shipper's JSON record,
+#                              {"@timestamp","host","service","message"}, read with
+#                              `input: {format: json, parse_header: true}`; issue #20)
 # C streams for W + S seconds; latency and CPU shares count only windows closed after the first W
 # (default 60: a freshly started broker spends its first ~40-50 s at ~1 core compiling and settling,
 # which on this 2-core machine is not the daemon's latency). RSS is sampled over all of it.
@@ -27,7 +30,7 @@
 set -euo pipefail
 BIN=$(cd "${1:?usage: $0 BIN_DIR [options]}" && pwd); shift
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-LINES=2000000 BUNDLE="" SOAK=120 WARMUP=60 RATE="" OUT=$ROOT/bench-results/daemon.jsonl KIND=hdfs
+LINES=2000000 BUNDLE="" SOAK=120 WARMUP=60 RATE="" OUT=$ROOT/bench-results/daemon.jsonl KIND=hdfs FORMAT=raw
 while (($#)); do
   case $1 in
     --lines) LINES=$2; shift 2 ;;
@@ -37,6 +40,7 @@ while (($#)); do
     --warmup-seconds) WARMUP=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --bgl) KIND=bgl; shift ;;
+    --format) FORMAT=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -54,6 +58,25 @@ LINES=$(wc -l <"$DATA")
 # HDFS lines are keyed by block id (sessions); BGL lines go unkeyed (count windows).
 KEYS=(--key-pattern 'blk_-?\d+') WINDOW_KEY="key_pattern: 'blk_-?\d+', "
 [[ $KIND == bgl ]] && KEYS=() WINDOW_KEY=""
+INPUT_YAML=""
+case $FORMAT in
+  raw) ;;
+  json)
+    # The same lines as rsyslog/Filebeat-style JSON records (the whole line is the message).
+    if [[ ! -f "$DATA.json" ]]; then
+      python3 - "$DATA" "$DATA.json" <<'PY'
+import json, sys
+with open(sys.argv[1], encoding="utf-8", errors="replace") as src, open(sys.argv[2], "w") as out:
+    for i, line in enumerate(src):
+        line = line.rstrip("\r\n")
+        out.write(json.dumps({"@timestamp": "2008-11-09T20:%02d:%02d.000Z" % (i // 60 % 60, i % 60),
+                              "host": "dn-%d" % (i % 7), "service": "hdfs", "message": line}) + "\n")
+PY
+    fi
+    DATA=$DATA.json
+    INPUT_YAML="input: {format: json, parse_header: true}" ;;
+  *) echo "--format: raw or json" >&2; exit 2 ;;
+esac
 
 # ---- broker ----------------------------------------------------------------------------------
 # The live topic of C/D keeps 60 s (a 10-minute soak at 100k lines/s would otherwise leave
@@ -72,8 +95,8 @@ a=$("$BIN/logguard" replay --brokers "$BROKERS" --topic logs --input "$DATA" "${
 k1=$(cpu_s "$KPID")
 result "$(python3 -c "
 import json, sys; a = json.loads(sys.argv[1])
-print(json.dumps({'phase': 'replay', 'lines': a['lines'], 'seconds': round(a['seconds'], 2), 'lines_per_s': round(a['lines_per_s']),
-  'broker_cpu_share': round(($k1 - $k0) / a['seconds'], 2), 'machine': sys.argv[2]}))" "$a" "$machine")"
+print(json.dumps({'phase': 'replay', 'format': sys.argv[3], 'lines': a['lines'], 'seconds': round(a['seconds'], 2), 'lines_per_s': round(a['lines_per_s']),
+  'broker_cpu_share': round(($k1 - $k0) / a['seconds'], 2), 'machine': sys.argv[2]}))" "$a" "$machine" "$FORMAT")"
 
 if [[ ! -x "$BIN/logguardd" || -z "$BUNDLE" ]]; then
   log "no logguardd or no --bundle: phases B-D skipped"
@@ -96,6 +119,7 @@ kafka:
   output_topic: anomalies
   consumer: {${BENCH_CONSUMER_PROPS:-}}
 metrics: {port: $MPORT}
+$INPUT_YAML
 YAML
 }
 if [[ -z "$RATE" ]]; then
@@ -124,7 +148,7 @@ while :; do
 done
 CKPTS=$(get logguard_checkpoints_total)
 HITS=$(get logguard_verdict_cache_hits_total) MW=$(get logguard_model_windows_total)
-result "$(python3 - "$samples" "$LINES" "$machine" "$IDLE_B" "${CKPTS:-0}" "${HITS:-0}" "${MW:-0}" "$KIND" "$(cat /proc/loadavg)" <<'PY'
+result "$(python3 - "$samples" "$LINES" "$machine" "$IDLE_B" "${CKPTS:-0}" "${HITS:-0}" "${MW:-0}" "$KIND" "$(cat /proc/loadavg)" "$FORMAT" <<'PY'
 import json, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[1])]
 n = float(sys.argv[2]); idle_s = float(sys.argv[4]) / 1000
@@ -137,7 +161,7 @@ done = next(r for r in rows if r[4] >= end[4])  # first sample with every window
 # Complete: from the first line read to the last window scored, less the idle timeout that the
 # last sessions wait out after the backlog is gone (waiting, not work; counted in CPU anyway).
 wall = done[0] - t0[0] - idle_s
-print(json.dumps({"phase": "throughput", "lines": int(n),
+print(json.dumps({"phase": "throughput", "format": sys.argv[10], "lines": int(n),
   "lines_per_s_ingest_sustained": round((hi[1] - lo[1]) / (hi[0] - lo[0])),
   "lines_per_s_complete": round(n / wall),
   "seconds_read_all": round(read[0] - t0[0], 2), "seconds_scored_all": round(wall, 2),

@@ -34,24 +34,37 @@ SessionInput read_raw_sessions(const std::string& path, const RawSessionOptions&
                                const std::vector<core::TemplateEntry>& pinned) {
   const bool count_mode = o.count_window_lines > 0;
   const bool entity_mode = !count_mode && o.entity.enabled();
+  const bool field_mode = !count_mode && !entity_mode && !o.record.session.empty();
+  const bool raw = o.record.raw();
+  if (!raw) o.record.validate("input");
   std::unique_ptr<RE2> key;
-  if (!count_mode && !entity_mode) {
+  if (!count_mode && !entity_mode && !field_mode) {
     if (o.session_key.empty())
       throw core::ConfigError("model.data.session_key",
-                              "needed to read raw logs into sessions (or set model.data.count_window_lines / entity)");
+                              "needed to read raw logs into sessions (or set model.data.count_window_lines / entity, or "
+                              "input.session)");
     const RE2 probe(o.session_key);
     if (!probe.ok()) throw core::ConfigError("model.data.session_key", "invalid RE2 pattern: " + probe.error());
     // Capture group 1 keys the session; a pattern without groups is captured whole.
     key = std::make_unique<RE2>(probe.NumberOfCapturingGroups() > 0 ? o.session_key : "(" + o.session_key + ")");
   }
+  if (entity_mode && !raw && !o.record.parse_header)
+    throw core::ConfigError("input.parse_header",
+                            "entity sessions read the message's header: needs parse_header: true with json/otlp input");
   std::unique_ptr<core::EntityKeyer> entity;
   if (entity_mode) entity = std::make_unique<core::EntityKeyer>(o.entity, o.parser.log_format, "model.data.entity");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw core::LoadError(path + ": cannot open file");
-  core::LineParser lp(o.parser);
+  core::LineParser lp(message_parser(o.parser, o.record));
   pin_templates(lp, pinned);
+  std::unique_ptr<RecordDecoder> decoder;
+  if (!raw) {
+    decoder = std::make_unique<RecordDecoder>(o.record);
+    decoder->select_streams(o.streams);
+  }
+  const bool record_label = !raw && !o.record.label.empty();
   SessionInput out;
-  out.labelled = o.label.enabled();
+  out.labelled = o.label.enabled() || record_label;
   std::unordered_map<std::string, std::size_t> index;
   std::string line, id;
   std::vector<std::string> keys;
@@ -63,9 +76,10 @@ SessionInput read_raw_sessions(const std::string& path, const RawSessionOptions&
     if (fresh) out.sessions.push_back({session_id, {}, out.labelled ? 0 : -1, {}});
     return it->second;
   };
-  while (std::getline(in, line)) {
+  // One log record: a raw line, or a decoded record's message (with its fields).
+  auto take = [&](std::string_view message, const DecodedRecord* rec) {
     const std::size_t line_no = out.lines++;
-    const auto r = lp.parse(line);
+    const auto r = lp.parse(message);
     const auto& header = lp.last_header();
     // The sessions the line joins (indices into out.sessions).
     also.clear();
@@ -76,15 +90,21 @@ SessionInput read_raw_sessions(const std::string& path, const RawSessionOptions&
                                 out.labelled ? 0 : -1, {}});
       also.push_back(out.sessions.size() - 1);
     } else if (entity) {
-      if (!entity->key(line, id)) {
+      if (!entity->key(message, id)) {
         ++out.unkeyed_lines;
-        continue;
+        return;
       }
       also.push_back(join(id));
+    } else if (field_mode) {
+      if (rec == nullptr || rec->session.empty()) {
+        ++out.unkeyed_lines;
+        return;
+      }
+      also.push_back(join(std::string(rec->session)));
     } else {
       // Every distinct key the line names (HDFS: a line naming two blocks belongs to both).
       keys.clear();
-      re2::StringPiece input(line);
+      re2::StringPiece input(message.data(), message.size());
       for (const char* before = input.data(); RE2::FindAndConsume(&input, *key, &id); before = input.data()) {
         if (!id.empty() && std::find(keys.begin(), keys.end(), id) == keys.end()) keys.push_back(id);
         if (input.data() == before) {  // an empty match: step past it
@@ -94,13 +114,16 @@ SessionInput read_raw_sessions(const std::string& path, const RawSessionOptions&
       }
       if (keys.empty()) {
         ++out.unkeyed_lines;
-        continue;
+        return;
       }
       for (const auto& k : keys) also.push_back(join(k));
     }
     int label = 0;
     if (out.labelled) {
-      label = r.header_matched ? o.label.classify(field_value(header, o.label.field)) : -1;
+      if (record_label)
+        label = rec != nullptr ? o.label.classify(rec->label) : -1;
+      else
+        label = r.header_matched ? o.label.classify(field_value(header, o.label.field)) : -1;
       if (label < 0) {
         ++out.unlabelled_lines;
         label = 0;
@@ -123,6 +146,22 @@ SessionInput read_raw_sessions(const std::string& path, const RawSessionOptions&
       sess.events.push_back(event);
       if (out.labelled) sess.event_labels.push_back(static_cast<std::uint8_t>(label));
     }
+  };
+  std::vector<DecodedRecord> records;
+  while (std::getline(in, line)) {
+    if (!decoder) {
+      take(line, nullptr);
+      continue;
+    }
+    decoder->decode(line, records);
+    for (const auto& rec : records) take(rec.message, &rec);
+  }
+  if (decoder) {
+    const auto& st = decoder->stats();
+    out.rejected = static_cast<std::size_t>(st.rejected_total());
+    out.other_stream = static_cast<std::size_t>(st.other_stream.load());
+    for (std::size_t i = 0; i < kRejectReasons; ++i)
+      if (const auto c = st.rejected[i].load()) out.rejected_by_reason.emplace_back(to_string(static_cast<RejectReason>(i)), c);
   }
   // The last count window names the lines it really holds.
   if (count_mode && !out.sessions.empty() && out.lines % n != 0)

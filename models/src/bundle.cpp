@@ -215,6 +215,20 @@ std::string manifest_to_json(const BundleManifest& m) {
     if (r.label.enabled())
       j["raw_input"]["label"] = {{"field", r.label.field}, {"normal_values", r.label.normal_values},
                                  {"abnormal_values", r.label.abnormal_values}};
+    if (!r.record.raw()) {  // absent = raw lines (bundles before issue #20)
+      const auto& f = r.record;
+      json rec = {{"format", core::to_string(f.kind)},
+                  {"message", f.message},
+                  {"timestamp", f.timestamp},
+                  {"timestamp_format", f.timestamp_format},
+                  {"session", f.session},
+                  {"label", f.label},
+                  {"stream", f.stream},
+                  {"parse_header", f.parse_header},
+                  {"max_record_bytes", f.max_record_bytes},
+                  {"max_depth", f.max_depth}};
+      j["raw_input"]["record"] = rec;
+    }
   }
   return j.dump(2) + "\n";
 }
@@ -320,6 +334,21 @@ BundleManifest manifest_from_json(const std::string& text, const std::string& so
         r.label.normal_values = l.value("normal_values", std::vector<std::string>{});
         r.label.abnormal_values = l.value("abnormal_values", std::vector<std::string>{});
         r.label.validate("raw_input.label");
+      }
+      if (ri.contains("record")) {
+        const auto& rec = ri["record"];
+        auto& f = r.record;
+        f.kind = core::record_kind_from_name(rec.at("format").get<std::string>(), "raw_input.record.format");
+        f.message = rec.value("message", "");
+        f.timestamp = rec.value("timestamp", "");
+        f.timestamp_format = rec.value("timestamp_format", std::string("rfc3339"));
+        f.session = rec.value("session", "");
+        f.label = rec.value("label", "");
+        f.stream = rec.value("stream", "");
+        f.parse_header = rec.value("parse_header", false);
+        f.max_record_bytes = rec.value("max_record_bytes", f.max_record_bytes);
+        f.max_depth = rec.value("max_depth", f.max_depth);
+        f.validate("raw_input.record");
       }
       m.raw_input = std::move(r);
     }

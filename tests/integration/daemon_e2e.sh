@@ -31,7 +31,7 @@ python3 - "$WORK/records.jsonl" <<'PY' || fail "record schema"
 import json, sys
 for l in open(sys.argv[1]):
     r = json.loads(l)
-    assert r["schema"] == "logguard.anomaly/v2" and len(r["id"]) == 16, r
+    assert r["schema"] == "logguard.anomaly/v3" and len(r["id"]) == 16, r
     assert r["first"]["topic"] == "logs" and r["template_ids"], r
 PY
 [[ $lint == ok ]] || fail "$lint"

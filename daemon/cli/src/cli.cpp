@@ -17,6 +17,7 @@ constexpr detail::Registrar kCommands[] = {
     detail::register_replay,
     detail::register_tail,
     detail::register_map,
+    detail::register_feedback,
 };
 
 }  // namespace

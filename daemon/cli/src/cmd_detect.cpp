@@ -3,7 +3,9 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "logguard/core/error.hpp"
@@ -17,7 +19,8 @@ namespace logguard::daemon::detail {
 namespace {
 
 struct DetectOptions {
-  std::string model, sequences, templates, input, output, config, labels;
+  std::string model, sequences, templates, input, output, config, labels, format;
+  std::vector<std::string> streams;
   int top_k = 0, threads = 0, batch = 0, stride = 0;
   double threshold = -1;
   std::string device, rule;
@@ -34,7 +37,12 @@ nlohmann::json template_json(std::uint32_t id) {
 
 int run_detect(const DetectOptions& o) {
   models::DetectConfig dc;
-  if (!o.config.empty()) dc = load_app_config(o.config).model.detect;
+  std::optional<core::RecordFormat> config_input;
+  if (!o.config.empty()) {
+    const auto cfg = load_app_config(o.config);
+    dc = cfg.model.detect;
+    if (cfg.has_input) config_input = cfg.input;
+  }
   if (o.top_k > 0) dc.top_k = o.top_k;
   if (o.threads > 0) dc.threads = o.threads;
   if (o.batch > 0) dc.batch_windows = o.batch;
@@ -58,8 +66,12 @@ int run_detect(const DetectOptions& o) {
                                       "logs; train it with --input (or a config with a parser section)");
     const auto& ri = *man.raw_input;
     // Templates as a streaming parser sees them when each line comes (logguardd's view).
-    in = core::read_raw_sessions(o.input, {ri.parser, ri.session_key, ri.count_window_lines, ri.entity, ri.label, true},
-                                 man.templates);
+    core::RawSessionOptions ro{ri.parser, ri.session_key, ri.count_window_lines, ri.entity, ri.label, true};
+    // Records as the bundle's training read them, unless the config's `input:` or --format says otherwise.
+    ro.record = record_format(config_input ? *config_input : ri.record, o.format);
+    ro.streams = o.streams;
+    in = core::read_raw_sessions(o.input, ro, man.templates);
+    report_rejected("detect", in);
   } else {
     if (o.sequences.empty() || o.templates.empty())
       throw core::ConfigError("", "give --sequences and --templates, or --input RAW.log");
@@ -137,6 +149,10 @@ void register_detect(CLI::App& root, Action& action) {
   cmd->add_option("--sequences", opts->sequences, "session sequence file");
   cmd->add_option("--templates", opts->templates, "templates CSV of the sequence file's ids");
   cmd->add_option("--input", opts->input, "raw log file (parser, sessions and labels as the bundle records)");
+  cmd->add_option("--format", opts->format,
+                  "raw, json or otlp: how --input's lines are read (default: as the bundle's training read them; "
+                  "field paths from the bundle or --config's input: section)");
+  cmd->add_option("--stream", opts->streams, "only records whose input.stream field has this value (repeatable)");
   cmd->add_option("--labels", opts->labels, "CSV `session,label`: written beside each verdict as `label`");
   cmd->add_option("-o,--output", opts->output, "JSONL output file")->required();
   cmd->add_option("-c,--config", opts->config, "YAML config whose model.detect section overrides the bundle");

@@ -1,6 +1,8 @@
 // `logguard train`: fit MSMASS or DeepLog on normal sessions, fine-tune the template encoder,
 // calibrate the threshold on the held-out sessions and write a model bundle.
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
@@ -14,6 +16,7 @@
 #include "logguard/models/scorer.hpp"
 #include "logguard/models/template_resolver.hpp"
 #include "logguard/models/trainer.hpp"
+#include "logguard/pipeline/feedback.hpp"
 #include "encoder_training.hpp"
 #include "logguard/core/session_reader.hpp"
 
@@ -21,7 +24,9 @@ namespace logguard::daemon::detail {
 namespace {
 
 struct TrainOptions {
-  std::string config, out, sequences, templates, input, model, abnormal_sequences, labels;
+  std::string config, out, sequences, templates, input, model, abnormal_sequences, labels, format;
+  std::vector<std::string> streams, feedback;
+  std::string feedback_stream;
   int threads = 0;
   bool encoder_only = false, recalibrate = false;
 };
@@ -105,6 +110,61 @@ void calibrate_bundle(const ModelSection& m, const std::string& bundle_dir, cons
                  r.normal_units, r.unit.c_str(), d.false_alarm_budget_percent, r.normal_units + 1);
 }
 
+// Windows an operator marked false alarm (issue #20): confirmed normal, so trained on as
+// normal sessions of their own. Their template texts join the input's template table (a text
+// the input lacks gets a new id); pseudo templates (<unknown>, <abnormal>, ...) are left out.
+// A pseudo template's name in a feedback window (anomaly records name them so), or a template
+// whose text the record did not carry.
+bool pseudo_template(const std::string& t) {
+  return t.empty() || t == "<unknown>" || t == "<abnormal>" || t == "<end-of-session>" || t == "<start-of-session>" ||
+         t.rfind("<template ", 0) == 0;
+}
+
+void add_feedback_windows(core::SessionInput& in, const std::vector<std::string>& files, const std::string& stream) {
+  std::unordered_map<std::string, std::uint32_t> id_of;
+  std::uint32_t next = 1;
+  for (const auto& t : in.templates) {
+    id_of.emplace(t.text, t.id);
+    next = std::max(next, t.id + 1);
+  }
+  std::size_t windows = 0, events = 0, added = 0, skipped = 0;
+  for (const auto& file : files) {
+    std::ifstream f(file, std::ios::binary);
+    if (!f) throw core::LoadError(file + ": cannot open the feedback records");
+    FeedbackBook book;  // the last record of a key wins, as in the store
+    for (std::string line; std::getline(f, line);)
+      if (!line.empty()) book.apply("", line);
+    if (book.stats().malformed > 0)
+      std::fprintf(stderr, "train: %s: %llu malformed feedback records skipped\n", file.c_str(),
+                   static_cast<unsigned long long>(book.stats().malformed.load()));
+    for (const auto& m : book.marks()) {
+      if (m.verdict != FeedbackVerdict::false_alarm || (!stream.empty() && m.stream != stream)) continue;
+      core::Session s{"feedback:" + m.stream + "/" + m.pattern, {}, in.labelled ? 0 : -1, {}};
+      for (const auto& text : m.window) {
+        if (pseudo_template(text)) {  // no text to learn
+          ++skipped;
+          continue;
+        }
+        auto [it, fresh] = id_of.emplace(text, next);
+        if (fresh) {
+          in.templates.push_back({next++, text});
+          ++added;
+        }
+        s.events.push_back(it->second);
+        if (in.labelled) s.event_labels.push_back(0);
+      }
+      if (s.events.empty()) continue;
+      events += s.events.size();
+      ++windows;
+      in.sessions.push_back(std::move(s));
+    }
+  }
+  std::fprintf(stderr,
+               "train: %zu confirmed-normal windows from feedback (%zu events, %zu new templates, %zu pseudo-template "
+               "events left out)\n",
+               windows, events, added, skipped);
+}
+
 int run_train(const TrainOptions& o) {
   auto cfg = load_app_config(o.config);
   auto& m = cfg.model;
@@ -117,10 +177,15 @@ int run_train(const TrainOptions& o) {
   if (!o.input.empty()) {
     // A raw log without a `parser:` section is parsed with the built-in default preset.
     if (!cfg.has_parser) core::parser_preset("default", &cfg.parser);
-    in = core::read_raw_sessions(o.input, {cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label});
+    core::RawSessionOptions ro{cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label};
+    ro.record = record_format(cfg.input, o.format);
+    ro.streams = o.streams;
+    in = core::read_raw_sessions(o.input, ro);
     raw = models::RawInputSettings{cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label};
-    std::fprintf(stderr, "train: %zu lines -> %zu sessions, %zu templates (%zu lines without a session)\n", in.lines,
-                 in.sessions.size(), in.templates.size(), in.unkeyed_lines);
+    raw->record = ro.record;
+    std::fprintf(stderr, "train: %zu %s -> %zu sessions, %zu templates (%zu without a session)\n", in.lines,
+                 ro.record.raw() ? "lines" : "records", in.sessions.size(), in.templates.size(), in.unkeyed_lines);
+    report_rejected("train", in);
     if (in.labelled) {
       std::size_t bad = 0;
       for (const auto& s : in.sessions) bad += s.label == 1;
@@ -157,6 +222,7 @@ int run_train(const TrainOptions& o) {
     if (cfg.parser.log_format.size() && (!m.session_key.empty() || m.count_window_lines > 0 || m.entity.enabled()))
       raw = models::RawInputSettings{cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label};
   }
+  if (!o.feedback.empty()) add_feedback_windows(in, o.feedback, o.feedback_stream);
   if (in.labelled && m.label.normal_only) {  // labels only keep anomalous sessions out of training
     std::erase_if(in.sessions, [](const core::Session& s) { return s.label == 1; });
     for (auto& s : in.sessions) {
@@ -252,6 +318,15 @@ void register_train(CLI::App& root, Action& action) {
   cmd->add_option("--input", opts->input,
                   "raw log file, cut into sessions by model.data.session_key, count_window_lines or entity; "
                   "labels from model.data.label");
+  cmd->add_option("--format", opts->format,
+                  "raw, json or otlp: how --input's lines are read (replaces input.format; field paths from the "
+                  "config's input: section)");
+  cmd->add_option("--stream", opts->streams,
+                  "only records whose input.stream field has this value (repeatable)");
+  cmd->add_option("--feedback", opts->feedback,
+                  "feedback records (`logguard feedback list --json`, or the feedback file): windows marked false "
+                  "alarm are trained on as normal sessions (repeatable)");
+  cmd->add_option("--feedback-stream", opts->feedback_stream, "only this stream's feedback (default: every stream's)");
   cmd->add_option("--model", opts->model, "msmass or deeplog (replaces model.kind)");
   cmd->add_option("--threads", opts->threads, "intra-op threads (replaces model.train.threads)");
   cmd->add_option("--abnormal-sequences", opts->abnormal_sequences,

@@ -5,6 +5,10 @@
 
 #include <cstddef>
 #include <functional>
+#include <string>
+
+#include "logguard/core/record_format.hpp"
+#include "logguard/core/session_reader.hpp"
 
 namespace logguard::daemon::detail {
 
@@ -24,5 +28,12 @@ void register_noise(CLI::App& root, Action& action);
 void register_replay(CLI::App& root, Action& action);  // cmd_replay.cpp
 void register_tail(CLI::App& root, Action& action);    // cmd_replay.cpp
 void register_map(CLI::App& root, Action& action);     // cmd_map.cpp
+void register_feedback(CLI::App& root, Action& action);  // cmd_feedback.cpp
+
+// Input records of `train` / `detect --input` (input_records.cpp): `base` (a config's `input:`
+// or a bundle's recorded format) with its kind replaced by --format when given.
+core::RecordFormat record_format(core::RecordFormat base, const std::string& format_flag);
+/// Prints what JSON / OTLP input left out (rejected records per reason, other streams).
+void report_rejected(const char* command, const core::SessionInput& in);
 
 }  // namespace logguard::daemon::detail

@@ -6,6 +6,7 @@
 #include <array>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "logguard/core/error.hpp"
@@ -34,7 +35,7 @@ PipelineConfig read_pipeline(YamlSection s) {
   read_choice(w, "mode", std::array{"session", "count", "time"}, mode);
   c.window.mode = static_cast<WindowConfig::Mode>(mode);
   int key_from = static_cast<int>(c.window.key_from);
-  read_choice(w, "key", std::array{"pattern", "message_key", "entity"}, key_from);
+  read_choice(w, "key", std::array{"pattern", "message_key", "entity", "field"}, key_from);
   c.window.key_from = static_cast<WindowConfig::KeyFrom>(key_from);
   w.get("key_pattern", c.window.key_pattern);
   w.get("length", c.window.length);
@@ -249,8 +250,10 @@ ModelSection read_model(YamlSection s) {
       m.label.normal_only = v == "normal_only";
     }
     lab.finish();
-    if (m.label.field.empty()) throw core::ConfigError("model.data.label.field", "needed in a label section");
-    m.label.validate("model.data.label");
+    // An empty field is allowed here: labels may come from a record field (input.label); the
+    // loader checks the section once `input:` is read.
+    if (!m.label.field.empty()) m.label.validate("model.data.label");
+    m.label_section = true;
   }
   data.finish();
   YamlSection cal = s.child("calibration");
@@ -326,6 +329,78 @@ ModelSection read_model(YamlSection s) {
   return m;
 }
 
+core::RecordFormat read_input(YamlSection s) {
+  core::RecordFormat f;
+  if (s.has("format")) {
+    std::string kind;
+    s.get("format", kind);
+    f.kind = core::record_kind_from_name(kind, s.path() + ".format");
+  }
+  s.get("message", f.message);
+  s.get("timestamp", f.timestamp);
+  s.get("timestamp_format", f.timestamp_format);
+  s.get("session", f.session);
+  s.get("label", f.label);
+  s.get("stream", f.stream);
+  s.get("parse_header", f.parse_header);
+  s.get("max_record_bytes", f.max_record_bytes);
+  s.get("max_depth", f.max_depth);
+  s.finish();
+  f.validate(s.path());  // keys are already full paths
+  return f;
+}
+
+FeedbackConfig read_feedback(YamlSection s) {
+  FeedbackConfig c;
+  s.get("enabled", c.enabled);
+  s.get("topic", c.topic);
+  s.get("path", c.path);
+  s.get("poll_interval_ms", c.poll_interval_ms);
+  s.finish();
+  validated(s.path(), [&] { c.validate(); });
+  return c;
+}
+
+// The pipeline.window keys a file sets (the daemon takes the others from the bundle).
+void window_keys_set(const YAML::Node& pipeline, bool& length, bool& stride, bool& mode) {
+  const YAML::Node w = pipeline.IsDefined() && pipeline.IsMap() ? pipeline["window"] : YAML::Node();
+  const bool wmap = w.IsDefined() && w.IsMap();
+  length = wmap && w["length"].IsDefined();
+  stride = wmap && w["stride"].IsDefined();
+  mode = wmap && (w["mode"].IsDefined() || w["key"].IsDefined() || w["key_pattern"].IsDefined());
+}
+
+bool valid_stream_name(const std::string& n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char c : n)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+      return false;
+  return true;
+}
+
+StreamConfig read_stream(YamlSection s) {
+  StreamConfig c;
+  s.require("name", c.name);
+  if (!valid_stream_name(c.name))
+    s.fail("name", "must be 1-64 characters of letters, digits, '_', '-' and '.' (got '" + c.name + "')");
+  YamlSection sel = s.child("select");
+  sel.get("topics", c.topics);
+  sel.get("values", c.values);
+  sel.finish();
+  s.get("path", c.path);
+  s.get("group_id", c.group_id);
+  s.get("output_topic", c.output_topic);
+  if (YamlSection p = s.child("parser"); p.present()) c.parser = detail::read_parser_section(p);
+  if (YamlSection i = s.child("input"); i.present()) c.input = read_input(i);
+  if (YamlSection p = s.child("pipeline"); p.present()) {
+    window_keys_set(p.node(), c.window_length_set, c.window_stride_set, c.window_mode_set);
+    c.pipeline = read_pipeline(p);
+  }
+  if (YamlSection m = s.child("model"); m.present()) c.model = read_model(m);
+  s.finish();
+  return c;
+}
+
 DaemonConfig read_daemon(YamlSection& top) {
   DaemonConfig c;
   YamlSection src = top.child("source");
@@ -350,21 +425,96 @@ DaemonConfig read_daemon(YamlSection& top) {
   return c;
 }
 
+// Rules across sections once every section is read (streams, routing and record formats).
+void check_streams(const AppConfig& app) {
+  using core::ConfigError;
+  const bool kafka_source = app.daemon.source == DaemonConfig::SourceKind::kafka;
+  if (app.routing.enabled && !app.input.raw())
+    throw ConfigError("routing.enabled", "needs input.format: raw (the router keys raw lines by key_pattern)");
+  if (app.streams.empty()) return;
+  if (app.routing.enabled)
+    throw ConfigError("routing.enabled", "not with streams: run one routed daemon per stream (docs/config.md)");
+  const bool several = app.streams.size() > 1;
+  if (several && app.daemon.source == DaemonConfig::SourceKind::stdin_)
+    throw ConfigError("streams", "stdin feeds one stream only: use source type kafka or file");
+  if (several && app.handover.enabled && app.handover.topic != app.kafka.group_id + "-sessions")
+    throw ConfigError("handover.topic", "leave it unset with streams: each stream hands over through <group>-sessions");
+  if (several && app.registry.enabled && !app.registry.topic.empty())
+    throw ConfigError("registry.topic", "leave it unset with streams: each stream has <group>-templates");
+  std::set<std::string> names, groups;
+  for (std::size_t i = 0; i < app.streams.size(); ++i) {
+    const StreamConfig& s = app.streams[i];
+    const std::string at = "streams[" + std::to_string(i) + "]";
+    if (!names.insert(s.name).second) throw ConfigError(at + ".name", "`" + s.name + "` names another stream too");
+    const AppConfig one = stream_config(app, i);
+    if (!groups.insert(one.kafka.group_id).second && kafka_source)
+      throw ConfigError(at + ".group_id", "`" + one.kafka.group_id + "` is another stream's consumer group too");
+    if (!s.topics.empty() && !kafka_source) throw ConfigError(at + ".select.topics", "needs source type kafka");
+    if (kafka_source && one.kafka.topics.empty())
+      throw ConfigError(at + ".select.topics", "no topics: give select.topics or kafka.topics");
+    if (!s.path.empty() && app.daemon.source != DaemonConfig::SourceKind::file)
+      throw ConfigError(at + ".path", "needs source type file");
+    if (app.daemon.source == DaemonConfig::SourceKind::file && one.daemon.source_path.empty())
+      throw ConfigError(at + ".path", "no file: give path or source.path");
+    if (!s.values.empty() && one.input.stream.empty())
+      throw ConfigError(at + ".select.values", "needs input.stream: the record field whose value selects the stream");
+    if (!s.output_topic.empty() && app.daemon.sink != DaemonConfig::SinkKind::kafka)
+      throw ConfigError(at + ".output_topic", "needs sink type kafka");
+    if (several && s.topics.empty() && s.values.empty() && app.daemon.source != DaemonConfig::SourceKind::file)
+      throw ConfigError(at + ".select", "several streams: each selects its records by topics or values");
+    if (several && s.values.empty() && app.daemon.source == DaemonConfig::SourceKind::file && s.path.empty())
+      throw ConfigError(at + ".select", "several streams on one file: each selects its records by values (or its own path)");
+  }
+}
+
+}  // namespace
+
+AppConfig stream_config(const AppConfig& app, std::size_t i) {
+  AppConfig out = app;
+  out.streams.clear();
+  if (app.streams.empty()) {
+    out.stream = kDefaultStream;
+    return out;
+  }
+  const StreamConfig& s = app.streams.at(i);
+  out.stream = s.name;
+  out.stream_values = s.values;
+  if (s.parser) {
+    out.parser = *s.parser;
+    out.has_parser = true;
+  }
+  if (s.input) {
+    out.input = *s.input;
+    out.has_input = true;
+  }
+  if (s.pipeline) {
+    out.pipeline = *s.pipeline;
+    out.daemon.window_length_set = s.window_length_set;
+    out.daemon.window_stride_set = s.window_stride_set;
+    out.daemon.window_mode_set = s.window_mode_set;
+  }
+  if (s.model) out.model = *s.model;
+  if (!s.topics.empty()) out.kafka.topics = s.topics;
+  out.kafka.group_id = s.group_id.empty() ? app.kafka.group_id + "-" + s.name : s.group_id;
+  if (!s.output_topic.empty()) out.kafka.output_topic = s.output_topic;
+  if (!s.path.empty()) out.daemon.source_path = s.path;
+  if (!app.daemon.state_dir.empty()) out.daemon.state_dir = app.daemon.state_dir + "/" + s.name;
+  if (app.handover.enabled && app.handover.topic == app.kafka.group_id + "-sessions")
+    out.handover.topic = out.kafka.group_id + "-sessions";
+  return out;
+}
+
+namespace {
+
 AppConfig read_app(const YAML::Node& root, const std::string& source) {
   AppConfig app;
   app.source = source;
   YamlSection top(root, "");
   app.has_parser = top.child("parser").present();
   app.parser = detail::read_parser_section(top.child("parser"));
-  {
-    // (operator[] on a const node yields an invalid node for a missing key: test IsDefined first)
-    const YAML::Node p = root.IsDefined() && root.IsMap() ? root["pipeline"] : YAML::Node();
-    const YAML::Node w = p.IsDefined() && p.IsMap() ? p["window"] : YAML::Node();
-    const bool wmap = w.IsDefined() && w.IsMap();
-    app.daemon.window_length_set = wmap && w["length"].IsDefined();
-    app.daemon.window_stride_set = wmap && w["stride"].IsDefined();
-    app.daemon.window_mode_set = wmap && (w["mode"].IsDefined() || w["key"].IsDefined() || w["key_pattern"].IsDefined());
-  }
+  // (operator[] on a const node yields an invalid node for a missing key: test IsDefined first)
+  window_keys_set(root.IsDefined() && root.IsMap() ? root["pipeline"] : YAML::Node(), app.daemon.window_length_set,
+                  app.daemon.window_stride_set, app.daemon.window_mode_set);
   app.pipeline = read_pipeline(top.child("pipeline"));
   app.kafka = read_kafka(top.child("kafka"), root["kafka"]);
   app.routing = read_routing(top.child("routing"));
@@ -378,7 +528,20 @@ AppConfig read_app(const YAML::Node& root, const std::string& source) {
   app.daemon.window_length_set = length_set;
   app.daemon.window_stride_set = stride_set;
   app.daemon.window_mode_set = mode_set;
+  app.has_input = top.child("input").present();
+  app.input = read_input(top.child("input"));
+  for (auto& s : top.list("streams")) app.streams.push_back(read_stream(s));
+  app.feedback = read_feedback(top.child("feedback"));
   top.finish();
+  // Labels from a record field (input.label): model.data.label gives the values, its field
+  // defaults to the record field's path.
+  if (app.model.label_section && app.model.label.field.empty()) {
+    if (app.input.label.empty())
+      throw core::ConfigError("model.data.label.field", "needed in a label section (or input.label for JSON records)");
+    app.model.label.field = app.input.label;
+    app.model.label.validate("model.data.label");
+  }
+  check_streams(app);
   if (app.routing.enabled) {
     if (app.daemon.source != DaemonConfig::SourceKind::kafka)
       throw core::ConfigError("routing.enabled", "needs source.type: kafka");

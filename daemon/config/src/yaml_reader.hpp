@@ -20,6 +20,8 @@ class YamlSection {
   YamlSection(YAML::Node node, std::string path);
 
   const std::string& path() const { return path_; }
+  /// The mapping itself (undefined when absent), for readers that look at raw keys.
+  const YAML::Node& node() const { return node_; }
   bool present() const { return node_.IsDefined() && !node_.IsNull(); }
   bool has(const char* key);
 

@@ -269,7 +269,7 @@ TEST_CASE("the pipeline consumes a topic and produces one record per anomalous s
   std::set<std::string> sessions;
   for (const auto& r : out) {
     sessions.insert(r.key);
-    CHECK_THAT(r.line.str(), Catch::Contains("\"schema\":\"logguard.anomaly/v2\""));
+    CHECK_THAT(r.line.str(), Catch::Contains("\"schema\":\"logguard.anomaly/v3\""));
   }
   CHECK(sessions == expected);
 }

@@ -37,6 +37,20 @@ nlohmann::json template_ref(core::TemplateId id) {
   }
 }
 
+// A template as patterns name it: its text, or the pseudo template's name.
+std::string template_name(core::TemplateId id, const TemplateText& text) {
+  switch (id) {
+    case core::kNoTemplate: return "<unknown>";
+    case kEndOfSessionId: return "<end-of-session>";
+    case kStartOfSessionId: return "<start-of-session>";
+    case kAbnormalId: return "<abnormal>";
+    default: {
+      std::string t = text ? text(id) : std::string();
+      return t.empty() ? "<template " + std::to_string(id) + ">" : t;
+    }
+  }
+}
+
 nlohmann::json position(const Event& e) {
   return {{"topic", e.pos.tp.topic},
           {"partition", e.pos.tp.partition},
@@ -63,12 +77,36 @@ std::string anomaly_record_id(const Window& w, std::string_view model_version) {
   return buf;
 }
 
+AnomalyPattern anomaly_pattern(const Window& w, const Verdict& v, std::string_view stream, const TemplateText& text) {
+  AnomalyPattern p;
+  auto context = [&](std::size_t i) {
+    return i == 0 || i > w.events.size() ? std::string("<window-start>") : template_name(w.events[i - 1].template_id, text);
+  };
+  for (const auto& f : v.failing) p.transitions.emplace_back(context(f.index), template_name(f.observed, text));
+  if (p.transitions.empty())
+    for (std::size_t i = 0; i < w.events.size(); ++i) p.transitions.emplace_back(context(i), template_name(w.events[i].template_id, text));
+  std::sort(p.transitions.begin(), p.transitions.end());
+  p.transitions.erase(std::unique(p.transitions.begin(), p.transitions.end()), p.transitions.end());
+  Fnv f;
+  f.bytes(stream);
+  for (const auto& [c, o] : p.transitions) {
+    f.bytes(c);
+    f.bytes(o);
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(f.h));
+  p.id = buf;
+  return p;
+}
+
 std::string anomaly_record_json(const Window& w, const Verdict& v, std::string_view model_version,
-                                const TemplateText& text, const AnomalyRecordOptions& options) {
+                                const TemplateText& text, const AnomalyRecordOptions& options,
+                                const AnomalyPattern* pattern) {
   using nlohmann::json;
   json j;
-  j["schema"] = "logguard.anomaly/v2";
+  j["schema"] = "logguard.anomaly/v3";
   j["id"] = anomaly_record_id(w, model_version);
+  j["stream"] = options.stream;
   j["session"] = w.key;
   j["window_sequence"] = w.sequence;
   j["close_reason"] = to_string(w.reason);
@@ -105,6 +143,13 @@ std::string anomaly_record_json(const Window& w, const Verdict& v, std::string_v
   for (auto i : v.abnormal)
     if (i < w.events.size()) abnormal.push_back({{"position", i}});
   j["abnormal"] = abnormal;
+  {
+    const AnomalyPattern computed = pattern ? AnomalyPattern{} : anomaly_pattern(w, v, options.stream, text);
+    const AnomalyPattern& p = pattern ? *pattern : computed;
+    json t = json::array();
+    for (const auto& [c, o] : p.transitions) t.push_back({c, o});
+    j["pattern"] = {{"id", p.id}, {"transitions", t}};
+  }
 
   if (!w.events.empty()) {
     j["first"] = position(w.events.front());

@@ -49,8 +49,25 @@ std::vector<SourcePosition> Pipeline::Impl::position_list() const {
   return out;
 }
 
+// One log record: map, key, window. Returns the windows that will release it.
+std::uint32_t Pipeline::Impl::add_record(Record& r, std::int64_t now, std::vector<std::string_view>& keys,
+                                         std::vector<Window>& pending) {
+  Event e;
+  e.template_id = mapper(r);
+  e.pos = r.pos;
+  e.timestamp_ms = r.timestamp_ms;
+  e.line = std::move(r.line);  // the source's one allocation; every copy shares it
+  // Views into e.line's shared bytes (valid while any copy lives) or into r's key / session
+  // field (the windower copies a new session's key).
+  keyer.extract(e.line, key_from_field ? std::string_view(r.session) : std::string_view(r.key), keys);
+  ++stats.log_records;
+  return static_cast<std::uint32_t>(windower.add(std::move(e), keys, now, pending));
+}
+
 void Pipeline::Impl::consume(const std::atomic<bool>& stop) {
   std::vector<Record> records;
+  std::vector<core::DecodedRecord> decoded;
+  Record one;
   std::vector<Window>& pending = pending_windows;
   std::size_t& next = pending_next;
   std::vector<std::string_view> keys;
@@ -99,13 +116,22 @@ void Pipeline::Impl::consume(const std::atomic<bool>& stop) {
         }
         at->second = r.pos.offset + 1;
       }
-      Event e;
-      e.template_id = mapper(r);
-      e.pos = r.pos;
-      e.timestamp_ms = r.timestamp_ms;
-      e.line = std::move(r.line);  // the source's one allocation; every copy shares it
-      keyer.extract(e.line, r.key, keys);  // views into e.line's shared bytes: valid while any copy lives
-      const auto holders = static_cast<std::uint32_t>(windower.add(std::move(e), keys, now, pending));
+      std::uint32_t holders = 0;
+      if (decoder == nullptr) {
+        holders = add_record(r, now, keys, pending);
+      } else {
+        // Decode stage (issue #20): the input record's log records, each with the record's
+        // position; a rejected record joins no window (its position is done at once).
+        decoder->decode(r.line.view(), decoded, r.truncated);
+        for (const auto& d : decoded) {
+          one.line = SharedLine(d.message);
+          one.key = r.key;
+          one.pos = r.pos;
+          one.timestamp_ms = d.timestamp_ms.value_or(r.timestamp_ms);
+          one.session.assign(d.session);
+          holders += add_record(one, now, keys, pending);
+        }
+      }
       if (tracks) tracker.begin(r.pos, holders);
       ++stats.records;
     }

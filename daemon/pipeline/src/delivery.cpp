@@ -2,6 +2,7 @@
 // releases applied in window order (InOrderReleaser) once records are delivered.
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "pipeline_impl.hpp"
 
@@ -36,14 +37,28 @@ void Pipeline::Impl::sink_loop() {
       dropped.clear();
     }
     for (const auto& s : got) {
-      const bool anomalous = !s.window.release_only && s.verdict.anomalous;
+      bool anomalous = !s.window.release_only && s.verdict.anomalous;
+      std::optional<AnomalyPattern> pattern;
+      if (anomalous) {
+        ++stats.anomalies;
+        // Operator feedback: a pattern marked false alarm for this stream is not published.
+        pattern = anomaly_pattern(s.window, s.verdict, config.record.stream, template_text);
+        if (feedback != nullptr) {
+          const auto mark = feedback->verdict(config.record.stream, pattern->id);
+          if (mark == FeedbackVerdict::false_alarm) {
+            ++stats.suppressed;
+            anomalous = false;
+          } else if (mark == FeedbackVerdict::confirmed) {
+            ++stats.confirmed;
+          }
+        }
+      }
       auto ticket = releaser.add(tracks ? detail::released_positions(s.window) : std::vector<SourcePosition>{}, anomalous);
       publish_done(releaser);
       if (!anomalous) continue;
       const std::int64_t last_ms = s.window.events.empty() ? 0 : s.window.events.back().timestamp_ms;
-      ++stats.anomalies;
       sink.write(s.window.key, anomaly_record_id(s.window, version),
-                 anomaly_record_json(s.window, s.verdict, version, template_text, config.record),
+                 anomaly_record_json(s.window, s.verdict, version, template_text, config.record, &*pattern),
                  [this, &releaser, ticket, alive, last_ms](bool ok, std::string_view error) {
                    if (!*alive) return;
                    if (ok) {

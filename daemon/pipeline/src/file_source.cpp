@@ -58,6 +58,7 @@ Source::PollStatus FileSource::poll(std::vector<Record>& out, std::size_t max_re
     r.pos.tp.topic = impl_->topic;
     r.pos.offset = impl_->next_offset++;
     r.timestamp_ms = now_ms;
+    r.truncated = cut;
   }
   return PollStatus::ok;
 }

@@ -51,6 +51,9 @@ Pipeline::Impl::Impl(PipelineConfig c, Source& src, Mapper m, Scorer& sc, Sink& 
       windower(config.window),
       clock(time),
       keyer(config.window),
+      key_from_field(config.window.key_from == WindowConfig::KeyFrom::field),
+      decoder(o.decoder),
+      feedback(o.feedback),
       to_scorer(config.queue_capacity, config.overflow),
       to_sink(config.queue_capacity, Overflow::block) {
   const CheckpointOptions& ck = o.checkpoints;

@@ -57,6 +57,9 @@ struct Pipeline::Impl {
   Windower windower;
   detail::StreamClock clock;  // the windower's time (consumer thread)
   SessionKeyExtractor keyer;
+  bool key_from_field = false;            // sessions keyed by the decoded record's session field
+  core::RecordDecoder* decoder = nullptr;  // options.decoder: JSON / OTLP input (null: raw lines)
+  const FeedbackBook* feedback = nullptr;  // options.feedback: operator marks (sink thread)
   OffsetTracker tracker;
   BoundedQueue<Window> to_scorer;
   BoundedQueue<detail::Scored> to_sink;
@@ -112,6 +115,8 @@ struct Pipeline::Impl {
 
   // consumer.cpp
   void consume(const std::atomic<bool>& stop);
+  std::uint32_t add_record(Record& r, std::int64_t now, std::vector<std::string_view>& keys,
+                           std::vector<Window>& pending);
   bool offer(std::vector<Window>& pending, std::size_t& next, std::chrono::milliseconds wait);
   void store_offsets();
   std::vector<SourcePosition> position_list() const;

@@ -198,14 +198,15 @@ SessionKeyExtractor::SessionKeyExtractor(SessionKeyExtractor&&) noexcept = defau
 SessionKeyExtractor& SessionKeyExtractor::operator=(SessionKeyExtractor&&) noexcept = default;
 
 void SessionKeyExtractor::extract(const Record& r, std::vector<std::string_view>& keys) const {
-  extract(r.line, r.key, keys);
+  extract(r.line, impl_->from == WindowConfig::KeyFrom::field ? std::string_view(r.session) : std::string_view(r.key),
+          keys);
 }
 
 void SessionKeyExtractor::extract(std::string_view line, std::string_view message_key,
                                   std::vector<std::string_view>& keys) const {
   keys.clear();
   if (impl_->mode != WindowConfig::Mode::session) return;
-  if (impl_->from == WindowConfig::KeyFrom::message_key) {
+  if (impl_->from == WindowConfig::KeyFrom::message_key || impl_->from == WindowConfig::KeyFrom::field) {
     if (!message_key.empty()) keys.push_back(message_key);
     return;
   }

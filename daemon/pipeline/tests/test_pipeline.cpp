@@ -104,7 +104,7 @@ TEST_CASE("replaying HDFS through the pipeline reports every anomalous session o
   for (const auto& text : sink.records) {
     auto j = nlohmann::json::parse(text);
     sessions.insert(j["session"].get<std::string>());
-    CHECK(j["schema"] == "logguard.anomaly/v2");
+    CHECK(j["schema"] == "logguard.anomaly/v3");
     CHECK(j["model_version"] == "fake-v1");
     CHECK(j["close_reason"] == "shutdown");
     CHECK(j["id"].get<std::string>().size() == 16);

@@ -117,9 +117,11 @@ core::TemplateId BundleMapper::map(const Record& r) noexcept {
     generation_ = cached_model_->generation;
     if (follow_bundle_parser_) {
       const auto& raw = cached_model_->scorer.manifest().raw_input;
-      if (raw && !(raw->parser == parser_.config())) {
+      core::ParserConfig wanted = raw ? raw->parser : core::ParserConfig{};
+      if (!header_parsed_) wanted.log_format.clear();
+      if (raw && !(wanted == parser_.config())) {
         try {
-          parser_ = core::LineParser(raw->parser);
+          parser_ = core::LineParser(wanted);
           ++stats_.parser_rebuilds;
         } catch (...) {
           // Not reached after check_bundle_parser; else the old parser stays.

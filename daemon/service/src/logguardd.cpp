@@ -11,6 +11,7 @@
 #include "logguard/config/exit_codes.hpp"
 #include "logguard/core/error.hpp"
 #include "logguard/core/line_parser.hpp"
+#include "logguard/core/record_format.hpp"
 #include "logguard/pipeline/log.hpp"
 #include "resolve.hpp"
 #include "wiring.hpp"
@@ -25,11 +26,27 @@ namespace {
 int check_config(const std::string& path) {
   detail::Resolved r = detail::resolve(path);
   // Construct what can be checked without connecting: pass-through properties were checked
-  // by the loader; the parser config by constructing a parser.
-  core::LineParser probe(r.parser);
-  const auto m = r.model->current();
-  std::printf("%s: OK (model %s, W=%zu, chunks of %zu events sliding by %zu)\n", path.c_str(), m->version.c_str(),
-              m->shape.window, r.layout.length, r.layout.stride);
+  // by the loader; each stream's parser config by constructing a parser, its record format
+  // and stream selection by constructing a decoder.
+  for (const auto& s : r.streams) {
+    core::LineParser probe(s.parser);
+    core::RecordDecoder decoder(s.input);
+    decoder.select_streams(s.app.stream_values);
+  }
+  if (r.streams.size() == 1) {
+    const auto& s = r.streams[0];
+    const auto m = s.model->current();
+    std::printf("%s: OK (model %s, W=%zu, chunks of %zu events sliding by %zu, %s records)\n", path.c_str(),
+                m->version.c_str(), m->shape.window, s.layout.length, s.layout.stride, core::to_string(s.input.kind));
+    return kOk;
+  }
+  std::printf("%s: OK (%zu streams)\n", path.c_str(), r.streams.size());
+  for (const auto& s : r.streams) {
+    const auto m = s.model->current();
+    std::printf("  stream %s: model %s, W=%zu, chunks of %zu events sliding by %zu, %s records, group %s\n",
+                s.app.stream.c_str(), m->version.c_str(), m->shape.window, s.layout.length, s.layout.stride,
+                core::to_string(s.input.kind), s.app.kafka.group_id.c_str());
+  }
   return kOk;
 }
 

@@ -14,11 +14,27 @@
 
 namespace logguard::daemon {
 
-Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {}
+Metrics::Metrics() : s_(std::make_shared<Shared>()) { s_->registry = std::make_shared<prometheus::Registry>(); }
 Metrics::~Metrics() = default;
 
+Metrics Metrics::labelled(const Labels& labels) const {
+  Metrics m(*this);
+  for (const auto& [k, v] : labels) {
+    if (!valid_label(k)) throw std::invalid_argument("label " + k + " is not low-cardinality");
+    m.base_[k] = v;
+  }
+  return m;
+}
+
+Metrics::Labels Metrics::with_base(const Labels& labels) const {
+  if (base_.empty()) return labels;
+  Labels out = base_;
+  for (const auto& [k, v] : labels) out[k] = v;
+  return out;
+}
+
 bool Metrics::valid_name(const std::string& name) {
-  static const std::array<const char*, 11> units = {"_total", "_bytes", "_seconds", "_ratio", "_info", "_windows", "_sessions", "_templates", "_messages", "_brokers", "_nats"};
+  static const std::array<const char*, 12> units = {"_total", "_bytes", "_seconds", "_ratio", "_info", "_windows", "_sessions", "_templates", "_messages", "_brokers", "_nats", "_patterns"};
   const std::string prefix = "logguard_";
   if (name.rfind(prefix, 0) != 0) return false;
   for (char c : name)
@@ -49,34 +65,40 @@ void check(const std::string& name, const Metrics::Labels& labels) {
 }  // namespace
 
 prometheus::Counter& Metrics::counter(const std::string& name, const std::string& help, const Labels& labels) {
-  check(name, labels);
-  return prometheus::BuildCounter().Name(name).Help(help).Register(*registry_).Add(labels);
+  const Labels all = with_base(labels);
+  check(name, all);
+  std::lock_guard lock(s_->mu);  // families are shared between views
+  return prometheus::BuildCounter().Name(name).Help(help).Register(*s_->registry).Add(all);
 }
 
 prometheus::Gauge& Metrics::gauge(const std::string& name, const std::string& help, const Labels& labels) {
-  check(name, labels);
-  return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add(labels);
+  const Labels all = with_base(labels);
+  check(name, all);
+  std::lock_guard lock(s_->mu);
+  return prometheus::BuildGauge().Name(name).Help(help).Register(*s_->registry).Add(all);
 }
 
 prometheus::Histogram& Metrics::histogram(const std::string& name, const std::string& help,
                                           const std::vector<double>& bounds, const Labels& labels) {
-  check(name, labels);
-  return prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_).Add(labels,
-                                                                                     prometheus::Histogram::BucketBoundaries(bounds));
+  const Labels all = with_base(labels);
+  check(name, all);
+  std::lock_guard lock(s_->mu);
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(*s_->registry).Add(
+      all, prometheus::Histogram::BucketBoundaries(bounds));
 }
 
 void Metrics::on_scrape(std::function<void()> refresh) {
-  std::lock_guard lock(mu_);
-  hooks_.push_back(std::move(refresh));
+  std::lock_guard lock(s_->mu);
+  s_->hooks.push_back(std::move(refresh));
 }
 
 std::string Metrics::serialize() {
   {
-    std::lock_guard lock(mu_);
-    for (auto& h : hooks_) h();
+    std::lock_guard lock(s_->mu);
+    for (auto& h : s_->hooks) h();
   }
   std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, registry_->Collect());
+  prometheus::TextSerializer().Serialize(out, s_->registry->Collect());
   return out.str();
 }
 
@@ -91,8 +113,9 @@ void Metrics::counter_of(const std::string& name, const std::string& help, const
   on_scrape([&c, &value] { advance(c, static_cast<double>(value.load())); });
 }
 
-void Metrics::gauge_of(const std::string& name, const std::string& help, const std::atomic<std::uint64_t>& value) {
-  auto& g = gauge(name, help);
+void Metrics::gauge_of(const std::string& name, const std::string& help, const std::atomic<std::uint64_t>& value,
+                       const Labels& labels) {
+  auto& g = gauge(name, help, labels);
   on_scrape([&g, &value] { g.Set(static_cast<double>(value.load())); });
 }
 

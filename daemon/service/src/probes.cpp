@@ -12,7 +12,9 @@
 #include "logguard/kafka/router.hpp"
 #include "logguard/kafka/sink.hpp"
 #include "logguard/kafka/source.hpp"
+#include "logguard/core/record_format.hpp"
 #include "logguard/pipeline/clock.hpp"
+#include "logguard/pipeline/feedback.hpp"
 #include "logguard/pipeline/pipeline.hpp"
 #include "logguard/service/bundle_mapper.hpp"
 #include "logguard/service/bundle_scorer.hpp"
@@ -33,7 +35,7 @@ void counters(Metrics& m, std::initializer_list<Series> list) {
 }
 
 void gauges(Metrics& m, std::initializer_list<Series> list) {
-  for (const auto& s : list) m.gauge_of(s.name, s.help, s.value);
+  for (const auto& s : list) m.gauge_of(s.name, s.help, s.value, s.labels);
 }
 
 }  // namespace
@@ -42,7 +44,12 @@ void export_pipeline_metrics(Metrics& m, const PipelineStats& s) {
   const char* handed_partitions = "Partitions whose open sessions were handed over on a rebalance";
   const char* handed_sessions = "Open sessions handed over on rebalances";
   counters(m, {
-      {"logguard_records_total", "Log lines read from the source", s.records},
+      {"logguard_records_total", "Log lines (records) read from the source", s.records},
+      {"logguard_log_records_total", "Log records windowed (decoded JSON/OTLP records; raw lines)", s.log_records},
+      {"logguard_anomalies_suppressed_total", "Anomalous windows of a pattern marked false alarm, not published",
+       s.suppressed},
+      {"logguard_anomalies_confirmed_total", "Anomalous windows of a pattern an operator confirmed (published)",
+       s.confirmed},
       {"logguard_windows_scored_total", "Windows scored by the model", s.windows},
       {"logguard_anomalies_total", "Windows judged anomalous", s.anomalies},
       {"logguard_anomalies_delivered_total", "Anomaly records delivered by the sink", s.delivered},
@@ -147,6 +154,33 @@ DaemonProbes export_daemon_metrics(Metrics& metrics, const BundleMapper& mapper,
   return dm;
 }
 
+void export_decoder_metrics(Metrics& metrics, const core::DecodeStats& d) {
+  const char* rejected = "Input records kept out of windows, by reason (their offsets still advance)";
+  for (std::size_t i = 0; i < core::kRejectReasons; ++i)
+    metrics.counter_of("logguard_records_rejected_total", rejected, d.rejected[i],
+                       {{"reason", core::to_string(static_cast<core::RejectReason>(i))}});
+  counters(metrics, {
+      {"logguard_records_other_stream_total", "Records of other streams skipped (input.stream not selected)",
+       d.other_stream},
+      {"logguard_record_timestamp_errors_total",
+       "Records whose configured timestamp field was missing or unreadable (kept, with the source's time)",
+       d.bad_timestamps},
+      {"logguard_record_field_errors_total",
+       "Records whose session, label or stream field was not a scalar (kept, as if the field were missing)",
+       d.bad_fields},
+  });
+}
+
+void export_feedback_metrics(Metrics& metrics, const FeedbackStats& f) {
+  const char* patterns = "Patterns currently marked by operator feedback";
+  metrics.gauge_of("logguard_feedback_patterns", patterns, f.false_alarms, {{"verdict", "false_alarm"}});
+  metrics.gauge_of("logguard_feedback_patterns", patterns, f.confirmed, {{"verdict", "confirmed"}});
+  counters(metrics, {
+      {"logguard_feedback_records_total", "Feedback records applied (marks, confirmations, withdrawals)", f.records},
+      {"logguard_feedback_malformed_total", "Feedback records skipped as malformed", f.malformed},
+  });
+}
+
 void export_source_metrics(Metrics& metrics, const KafkaSource& source) {
   auto& lag = metrics.gauge("logguard_consumer_lag_messages",
                             "Input messages not yet consumed, summed over the assigned partitions (-1: unknown)");
@@ -189,8 +223,18 @@ void export_router_metrics(Metrics& metrics, const Router& router) {
 }
 
 std::function<bool()> readiness(const std::atomic<bool>& running, const KafkaSource* source, const KafkaSink* sink) {
-  return [&running, source, sink] {
-    return running.load() && (!source || source->brokers_up() != 0) && (!sink || sink->brokers_up() != 0);
+  return readiness(running, std::vector<const KafkaSource*>{source}, std::vector<const KafkaSink*>{sink});
+}
+
+std::function<bool()> readiness(const std::atomic<bool>& running, std::vector<const KafkaSource*> sources,
+                                std::vector<const KafkaSink*> sinks) {
+  return [&running, sources = std::move(sources), sinks = std::move(sinks)] {
+    if (!running.load()) return false;
+    for (const auto* s : sources)
+      if (s && s->brokers_up() == 0) return false;
+    for (const auto* s : sinks)
+      if (s && s->brokers_up() == 0) return false;
+    return true;
   };
 }
 

@@ -33,9 +33,9 @@ void block_daemon_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-SignalThread::SignalThread(std::atomic<bool>& stop, ModelHolder& model, std::function<void(bool)> on_reload,
-                           std::int64_t shutdown_timeout_ms)
-    : stop_(stop), model_(model), on_reload_(std::move(on_reload)), timeout_ms_(shutdown_timeout_ms) {
+SignalThread::SignalThread(std::atomic<bool>& stop, std::vector<ModelHolder*> models,
+                           std::function<void(std::size_t, bool)> on_reload, std::int64_t shutdown_timeout_ms)
+    : stop_(stop), models_(std::move(models)), on_reload_(std::move(on_reload)), timeout_ms_(shutdown_timeout_ms) {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "lg-signals");
     loop();
@@ -66,14 +66,17 @@ void SignalThread::loop() {
         stopping_since = SteadyClock::now();
       }
     } else if (sig == SIGHUP) {
-      log_info("SIGHUP: reloading %s", model_.dir().c_str());
       sd_notify(0, "RELOADING=1");
-      auto r = model_.reload();
-      if (on_reload_) on_reload_(r.has_value());
-      if (r)
-        log_info("model %s loaded", model_.current()->version.c_str());
-      else
-        log_warning("%s", r.error().message.c_str());
+      for (std::size_t i = 0; i < models_.size(); ++i) {
+        ModelHolder& model = *models_[i];
+        log_info("SIGHUP: reloading %s", model.dir().c_str());
+        auto r = model.reload();
+        if (on_reload_) on_reload_(i, r.has_value());
+        if (r)
+          log_info("model %s loaded", model.current()->version.c_str());
+        else
+          log_warning("%s", r.error().message.c_str());
+      }
       sd_notify(0, "READY=1");
     }
     if (watchdog && SteadyClock::now() - last_ping >= std::chrono::microseconds(watchdog_usec / 2)) {

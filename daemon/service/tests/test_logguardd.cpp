@@ -110,7 +110,7 @@ TEST_CASE("logguardd on a file source flags the sessions logguard detect flags",
     std::string line;
     while (std::getline(in, line)) {
       const auto j = nlohmann::json::parse(line);
-      CHECK(j["schema"] == "logguard.anomaly/v2");
+      CHECK(j["schema"] == "logguard.anomaly/v3");
       streamed.insert(j["session"].get<std::string>());
     }
     CHECK(streamed == f.offline_anomalous);

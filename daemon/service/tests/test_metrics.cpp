@@ -113,3 +113,20 @@ TEST_CASE("HTTP server disconnects a client that never finishes its request", "[
 TEST_CASE("HTTP server reports a bad address", "[metrics]") {
   CHECK_THROWS_WITH(HttpServer("not-an-address", 0, {}), Catch::Contains("not-an-address"));
 }
+
+TEST_CASE("a labelled view adds its label to every metric of one shared registry", "[metrics][streams]") {
+  Metrics m;
+  Metrics hdfs = m.labelled({{"stream", "hdfs"}});
+  Metrics bgl = m.labelled({{"stream", "bgl"}});
+  PipelineStats a, b;
+  a.records = 5;
+  b.records = 7;
+  export_pipeline_metrics(hdfs, a);  // the same families registered twice, other label values
+  export_pipeline_metrics(bgl, b);
+  hdfs.counter("logguard_records_rejected_total", "r", {{"reason", "malformed"}}).Increment(2);
+  const std::string text = m.serialize();
+  CHECK_THAT(text, Catch::Contains("logguard_records_total{stream=\"hdfs\"} 5"));
+  CHECK_THAT(text, Catch::Contains("logguard_records_total{stream=\"bgl\"} 7"));
+  CHECK_THAT(text, Catch::Contains("logguard_records_rejected_total{reason=\"malformed\",stream=\"hdfs\"} 2"));
+  CHECK_THROWS_AS(m.labelled({{"session", "x"}}), std::invalid_argument);
+}

@@ -13,6 +13,7 @@
 #include "logguard/core/event_time.hpp"
 #include "logguard/core/line_parser.hpp"
 #include "logguard/core/parser_config.hpp"
+#include "logguard/core/record_format.hpp"
 #include "logguard/core/sequences.hpp"
 
 namespace logguard::core {
@@ -32,6 +33,10 @@ struct SessionInput {
   bool labelled = false;                     // sessions carry label and event_labels
   std::size_t unlabelled_lines = 0;          // labelled input: lines whose label field is missing or
                                              // names no known value (counted as normal)
+  // JSON / OTLP input (RawSessionOptions::record): input lines and log records left out.
+  std::size_t rejected = 0;                  // input lines or OTLP log records rejected (below)
+  std::size_t other_stream = 0;              // records of streams not selected
+  std::vector<std::pair<std::string, std::size_t>> rejected_by_reason;  // (RejectReason name, count), non-zero only
 };
 
 /// How raw lines become sessions (mirrors models::RawInputSettings).
@@ -45,11 +50,18 @@ struct RawSessionOptions {
                                      // parsed (a new id per template text), as a streaming parser
                                      // (logguardd) sees them; false: every event of a parser
                                      // template carries its final text (training)
+  RecordFormat record;               // how input lines are read: raw lines, or JSON / OTLP records
+                                     // (their message parsed; session key and label from their
+                                     // fields when the format names them)
+  std::vector<std::string> streams;  // non-empty: only records whose stream field has one of these
 };
 
 /// Parses RAW.log line by line into sessions (see RawSessionOptions; exactly one of key,
-/// count and entity applies, in the order count, entity, key; a line naming several keys joins
-/// each of their sessions, as logguardd's windower does). `pinned` (detect: the bundle's
+/// count and entity applies, in the order count, entity, the record's session field, key; a
+/// line naming several keys joins each of their sessions, as logguardd's windower does). JSON
+/// and OTLP input: each line is one input record (JSON lines; an OTLP request per line, as the
+/// collector's file exporter writes), decoded by core::RecordDecoder as logguardd decodes them;
+/// rejected records are counted and left out; a count window counts log records. `pinned` (detect: the bundle's
 /// templates) are pinned in the parser before the first line (pin_templates), so live lines
 /// map onto them as the daemon's parser does. A session is labelled anomalous when one of its
 /// lines is. Throws ConfigError/LoadError naming the problem.

@@ -12,6 +12,7 @@
 
 #include "logguard/core/event_time.hpp"
 #include "logguard/core/parser_config.hpp"
+#include "logguard/core/record_format.hpp"
 #include "logguard/core/sequences.hpp"
 #include "logguard/models/config.hpp"
 #include "logguard/models/detection.hpp"
@@ -30,6 +31,8 @@ struct RawInputSettings {
   int count_window_lines = 0;  // > 0: no session key; consecutive lines form count windows
   core::EntityWindows entity;  // enabled: sessions per entity and time window (no key, no count)
   core::LabelSettings label;   // the log's own labels (training; `detect` reports them)
+  core::RecordFormat record;   // how input records were read (raw lines, JSON, OTLP; issue #20);
+                               // `detect --input` and logguardd default to it
 };
 
 /// A file of the bundle checked on load.

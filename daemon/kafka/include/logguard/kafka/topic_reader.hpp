@@ -36,6 +36,9 @@ class KafkaTopicReader {
   /// Next message, waiting at most `timeout`. False on timeout; a fatal error throws nothing
   /// and is reported by error().
   bool poll(KafkaMessage& out, std::chrono::milliseconds timeout);
+  /// True once every partition reported its end since its last message (a poll() that returned
+  /// false may have seen the last end): everything written before that is read.
+  bool at_end() const noexcept;
   std::string error() const;
 
  private:

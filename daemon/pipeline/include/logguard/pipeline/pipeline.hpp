@@ -1,7 +1,7 @@
 #pragma once
 // Pipeline: the one place where the daemon's stages are wired into threads.
 //
-//   caller thread (consumer): Source::poll -> key + map -> Windower -> OffsetTracker::begin
+//   caller thread (consumer): Source::poll -> [decode] -> key + map -> Windower -> OffsetTracker::begin
 //        │  BoundedQueue<Window> (block: Source::pause() while full; drop_oldest: counted)
 //   scorer thread: Batcher (max_batch / max_wait_ms) -> Scorer::score
 //        │  BoundedQueue<Scored> (blocking)
@@ -39,10 +39,12 @@
 #include <optional>
 
 #include "logguard/core/error.hpp"
+#include "logguard/core/record_format.hpp"
 #include "logguard/pipeline/anomaly_record.hpp"
 #include "logguard/pipeline/batcher.hpp"
 #include "logguard/pipeline/bounded_queue.hpp"
 #include "logguard/pipeline/clock.hpp"
+#include "logguard/pipeline/feedback.hpp"
 #include "logguard/pipeline/stages.hpp"
 #include "logguard/pipeline/state_store.hpp"
 #include "logguard/pipeline/windower.hpp"
@@ -94,6 +96,17 @@ struct PipelineOptions {
   /// Called on the consumer thread every tick_ms (time-driven work of other stages, e.g. the
   /// mapper following the template registry).
   std::function<void()> on_tick;
+  /// The decode stage (issue #20): each source record is decoded into the log records it
+  /// carries (JSON / OTLP; streams of other values skipped), which are mapped, keyed and
+  /// windowed with the source record's position; a record that yields none (rejected, other
+  /// stream) is done at once and counted by the decoder. Null: records are raw lines.
+  /// Used on the consumer thread only; must outlive the pipeline.
+  core::RecordDecoder* decoder = nullptr;
+  /// Operator feedback (issue #20): an anomalous window whose pattern (anomaly_pattern) the book
+  /// marks a false alarm for this stream (config.record.stream) is not published (counted in
+  /// PipelineStats::suppressed; its lines are done like a normal window's). Read on the sink
+  /// thread; must outlive the pipeline. Null: none.
+  const FeedbackBook* feedback = nullptr;
 };
 
 /// Record -> template id (Drain parse + the encoder's vocabulary). Consumer thread only.
@@ -101,9 +114,13 @@ using Mapper = std::function<core::TemplateId(const Record&)>;
 
 /// Counters, readable while running.
 struct PipelineStats {
-  std::atomic<std::uint64_t> records{0};
+  std::atomic<std::uint64_t> records{0};          // source records (lines, Kafka messages) processed
+  std::atomic<std::uint64_t> log_records{0};      // log records windowed (= records for raw lines; decoded
+                                                  // JSON/OTLP records otherwise)
   std::atomic<std::uint64_t> windows{0};          // scored windows
-  std::atomic<std::uint64_t> anomalies{0};
+  std::atomic<std::uint64_t> anomalies{0};       // anomalous windows (published or suppressed)
+  std::atomic<std::uint64_t> suppressed{0};      // anomalous windows of a pattern marked false alarm
+  std::atomic<std::uint64_t> confirmed{0};       // anomalous windows of a confirmed pattern (published)
   std::atomic<std::uint64_t> delivered{0};
   std::atomic<std::uint64_t> delivery_failures{0};
   std::atomic<std::uint64_t> dropped_windows{0};  // drop_oldest evictions

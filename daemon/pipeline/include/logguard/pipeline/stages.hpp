@@ -111,12 +111,16 @@ class SharedLine {
   Block* b_ = nullptr;
 };
 
-/// One raw log line as read by a Source.
+/// One raw log line as read by a Source (or, after the decode stage, one log record of a JSON /
+/// OTLP input record: its message, with the input record's position).
 struct Record {
   SharedLine line;             // without the line terminator; becomes the Event's line as is
   std::string key;             // Kafka message key (empty if none / not Kafka)
   SourcePosition pos;
-  std::int64_t timestamp_ms = 0;  // Kafka message timestamp or read time (ms since epoch)
+  std::int64_t timestamp_ms = 0;  // Kafka message timestamp or read time (ms since epoch); a decoded
+                                  // record's own time when its format names a timestamp field
+  std::string session;         // decoded records: the session field's value (input.session), else empty
+  bool truncated = false;      // the source cut the record at its size limit (decoded: rejected)
 };
 
 /// A parsed and mapped line as the windower sees it. Copies share the raw line.

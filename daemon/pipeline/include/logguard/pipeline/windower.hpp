@@ -34,9 +34,10 @@ namespace logguard::daemon {
 
 struct WindowConfig {
   enum class Mode { session, count, time };
-  enum class KeyFrom { pattern, message_key, entity };
+  enum class KeyFrom { pattern, message_key, entity, field };
   Mode mode = Mode::session;
-  KeyFrom key_from = KeyFrom::pattern;     // session mode: where the session key comes from
+  KeyFrom key_from = KeyFrom::pattern;     // session mode: where the session key comes from (field:
+                                          // the decoded record's session field, Record::session)
   std::string key_pattern = R"(blk_-?\d+)";  // RE2; every match in a line is a session key
   core::EntityWindows entity;             // key entity: a header field and event-time windows ...
   std::string log_format;                 // ... read with this log format (the parser's)

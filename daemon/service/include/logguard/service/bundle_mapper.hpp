@@ -78,7 +78,12 @@ class BundleMapper {
   /// bundle's are pinned -- and counted in MapperStats::parser_rebuilds. Off (the default): the
   /// configured parser stays. The reload check should reject a bundle whose settings do not
   /// build a parser (check_bundle_parser), so the rebuild on the consumer thread cannot fail.
-  void follow_bundle_parser(bool on) noexcept { follow_bundle_parser_ = on; }
+  /// `header_parsed` false: the lines are JSON / OTLP messages read without their header
+  /// (core::message_parser): the bundle's settings are used without their log_format.
+  void follow_bundle_parser(bool on, bool header_parsed = true) noexcept {
+    follow_bundle_parser_ = on;
+    header_parsed_ = header_parsed;
+  }
   /// Called with the seconds of each template encoding (consumer thread); optional.
   std::function<void(double)> on_encoded;
   /// Follows `r` from the next map() on (nullptr: off). Pins every registry text at the next
@@ -99,6 +104,7 @@ class BundleMapper {
   TemplateRegistry* registry_ = nullptr;
   std::chrono::steady_clock::time_point next_sync_{};
   bool follow_bundle_parser_ = false;
+  bool header_parsed_ = true;
   MapperStats stats_;
 };
 

@@ -7,6 +7,7 @@
 // outlive the scrapes (the HTTP server stops first). Thread-safety: as Metrics.
 #include <atomic>
 #include <functional>
+#include <vector>
 
 #include "logguard/service/metrics.hpp"
 
@@ -15,9 +16,14 @@ class Counter;
 class Histogram;
 }  // namespace prometheus
 
+namespace logguard::core {
+struct DecodeStats;
+}
+
 namespace logguard::daemon {
 
 struct PipelineStats;
+struct FeedbackStats;
 class BundleMapper;
 class BundleScorer;
 class KafkaSource;
@@ -52,6 +58,10 @@ DaemonProbes export_daemon_metrics(Metrics& metrics, const BundleMapper& mapper,
 /// Kafka clients: consumer lag and the brokers each client reaches.
 void export_source_metrics(Metrics& metrics, const KafkaSource& source);
 void export_sink_metrics(Metrics& metrics, const KafkaSink& sink);
+/// The decode stage (issue #20): rejected records per reason, other streams, bad fields.
+void export_decoder_metrics(Metrics& metrics, const core::DecodeStats& stats);
+/// Operator feedback (issue #20): marked patterns per verdict, records applied / malformed.
+void export_feedback_metrics(Metrics& metrics, const FeedbackStats& stats);
 /// The template registry and the routing stage (issue #6).
 void export_registry_metrics(Metrics& metrics, const TemplateRegistry& registry);
 void export_router_metrics(Metrics& metrics, const Router& router);
@@ -59,5 +69,8 @@ void export_router_metrics(Metrics& metrics, const Router& router);
 /// /readyz: the daemon runs (`running`) and every Kafka client reaches a broker (unknown counts
 /// as reachable: the output topic was checked at start-up). Null clients are not used.
 std::function<bool()> readiness(const std::atomic<bool>& running, const KafkaSource* source, const KafkaSink* sink);
+/// The same over every stream's clients.
+std::function<bool()> readiness(const std::atomic<bool>& running, std::vector<const KafkaSource*> sources,
+                                std::vector<const KafkaSink*> sinks);
 
 }  // namespace logguard::daemon
