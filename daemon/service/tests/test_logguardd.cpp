@@ -15,37 +15,18 @@
 
 #include "logguard/cli/cli.hpp"
 #include "logguard/service/logguardd.hpp"
+#include "cli_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace logguard::daemon;
 
 namespace {
 
-int run(int (*entry)(int, char**), std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  return entry(static_cast<int>(argv.size()), argv.data());
-}
-
-void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
-
-const std::string kLog = std::string(LOGGUARD_SHARED_DATA) + "/hdfs/raw-5k/HDFS_5k.log";
-
-const char* kTrainConfig = R"Y(
-parser:
-  log_format: "<Date> <Time> <Pid> <Level> <Component>: <Content>"
-  masks:
-    - {name: block, builtin: hdfs_block}
-    - {name: ip, builtin: ipv4}
-    - {name: number, builtin: number}
-model:
-  kind: msmass
-  msmass: {window: 6, d_model: 24, ff_dim: 32, encoder_layers: 1, decoder_layers: 1,
-           scales: [1, 3, 0], heads_per_scale: [1, 1, 1]}
-  train: {epochs: 2, batch_size: 64, threads: 1, seed: 7}
-  detect: {top_k: 8, stride: 1}
-  data: {session_key: "(blk_-?\\d+)"}
-)Y";
+using testing::detect_anomalous;
+using testing::run;
+using testing::write;
+const std::string& kLog = testing::kHdfsLog;
+const char* const kTrainConfig = testing::kTinyHdfsTrain;
 
 /// A tiny bundle trained once on the raw sample (a few seconds).
 struct Fixture {
@@ -151,38 +132,10 @@ TEST_CASE("logguardd --check-config names the bad key and uses the documented ex
 
 namespace {
 
-const std::string kBgl = std::string(LOGGUARD_SHARED_DATA) + "/loghub-2k/BGL/BGL_2k.log";
+const std::string& kBgl = testing::kBglLog;
 
-// A session-less log: count windows of 20 lines, or entity sessions (node x 1 hour); labels
-// from BGL's first field. Detection settings live in the bundle only.
-std::string bgl_train_config(const std::string& cut) {
-  return R"Y(
-parser:
-  log_format: "<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Component> <Level> <Content>"
-  masks:
-    - {name: num, builtin: number}
-model:
-  kind: msmass
-  msmass: {window: 6, d_model: 24, ff_dim: 32, encoder_layers: 1, decoder_layers: 1,
-           scales: [1, 3, 0], heads_per_scale: [1, 1, 1]}
-  train: {epochs: 2, batch_size: 64, threads: 1, seed: 7, session_boundaries: false}
-  detect: {stride: 1}
-  data:
-    label: {field: Label, normal_values: ["-"]}
-)Y" + cut;
-}
-
-// Anomalous units of a detect output (session ids) and of a daemon output (session key, or the
-// line range of a count window: first/last offsets of the file source are 0-based line numbers).
-std::set<std::string> detect_anomalous(const fs::path& p) {
-  std::set<std::string> s;
-  std::ifstream in(p);
-  for (std::string line; std::getline(in, line);) {
-    const auto j = nlohmann::json::parse(line);
-    if (j["anomalous"].get<bool>()) s.insert(j["session"].get<std::string>());
-  }
-  return s;
-}
+// Anomalous units of a daemon output: the session key, or the line range of a count window
+// (first/last offsets of the file source are 0-based line numbers).
 std::set<std::string> daemon_anomalous(const fs::path& p, bool count_windows) {
   std::set<std::string> s;
   std::ifstream in(p);
@@ -207,7 +160,7 @@ TEST_CASE("a session-less bundle: logguardd cuts and judges as detect without an
   for (const std::string cut : {"count", "entity"}) {
     INFO("cut " << cut);
     const auto cfg = dir / (cut + ".yaml");
-    write(cfg, bgl_train_config(cut == "count" ? "    count_window_lines: 20\n"
+    write(cfg, testing::tiny_bgl_train(cut == "count" ? "    count_window_lines: 20\n"
                                                : "    entity: {field: Node, time_fields: [Timestamp], "
                                                  "time_format: epoch_s, window_ms: 3600000}\n"));
     const auto bundle = dir / (cut + ".bundle");

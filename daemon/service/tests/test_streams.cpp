@@ -19,54 +19,20 @@
 #include "logguard/cli/cli.hpp"
 #include "logguard/config/exit_codes.hpp"
 #include "logguard/service/logguardd.hpp"
+#include "cli_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace logguard::daemon;
 
 namespace {
 
-int run(int (*entry)(int, char**), std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  return entry(static_cast<int>(argv.size()), argv.data());
-}
-
-void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
-
-const std::string kHdfs = std::string(LOGGUARD_SHARED_DATA) + "/hdfs/raw-5k/HDFS_5k.log";
-const std::string kBgl = std::string(LOGGUARD_SHARED_DATA) + "/loghub-2k/BGL/BGL_2k.log";
-
-const char* kHdfsTrain = R"Y(
-parser:
-  log_format: "<Date> <Time> <Pid> <Level> <Component>: <Content>"
-  masks:
-    - {name: block, builtin: hdfs_block}
-    - {name: ip, builtin: ipv4}
-    - {name: number, builtin: number}
-model:
-  kind: msmass
-  msmass: {window: 6, d_model: 24, ff_dim: 32, encoder_layers: 1, decoder_layers: 1,
-           scales: [1, 3, 0], heads_per_scale: [1, 1, 1]}
-  train: {epochs: 2, batch_size: 64, threads: 1, seed: 7}
-  detect: {top_k: 8, stride: 1}
-  data: {session_key: "(blk_-?\\d+)"}
-)Y";
-
-const char* kBglTrain = R"Y(
-parser:
-  log_format: "<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Component> <Level> <Content>"
-  masks:
-    - {name: num, builtin: number}
-model:
-  kind: msmass
-  msmass: {window: 6, d_model: 24, ff_dim: 32, encoder_layers: 1, decoder_layers: 1,
-           scales: [1, 3, 0], heads_per_scale: [1, 1, 1]}
-  train: {epochs: 2, batch_size: 64, threads: 1, seed: 7, session_boundaries: false}
-  detect: {stride: 1}
-  data:
-    label: {field: Label, normal_values: ["-"]}
-    entity: {field: Node, time_fields: [Timestamp], time_format: epoch_s, window_ms: 3600000}
-)Y";
+using testing::detect_anomalous;
+using testing::run;
+using testing::write;
+const std::string& kHdfs = testing::kHdfsLog;
+const std::string& kBgl = testing::kBglLog;
+const char* const kHdfsTrain = testing::kTinyHdfsTrain;
+const std::string kBglTrain = testing::tiny_bgl_train("    entity: {field: Node, time_fields: [Timestamp], time_format: epoch_s, window_ms: 3600000}\n");
 
 // A log's lines as JSON records, `fields` added to each (shippers add host, service, …).
 std::vector<std::string> json_records(const std::string& log, const std::string& fields) {
@@ -77,16 +43,6 @@ std::vector<std::string> json_records(const std::string& log, const std::string&
     out.push_back("{" + fields + "\"message\":" + nlohmann::json(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "}");
   }
   return out;
-}
-
-std::set<std::string> detect_anomalous(const fs::path& p) {
-  std::set<std::string> s;
-  std::ifstream in(p);
-  for (std::string line; std::getline(in, line);) {
-    const auto j = nlohmann::json::parse(line);
-    if (j["anomalous"].get<bool>()) s.insert(j["session"].get<std::string>());
-  }
-  return s;
 }
 
 std::vector<nlohmann::json> records_of(const fs::path& p) {
