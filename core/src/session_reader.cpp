@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <memory>
+#include <string_view>
 #include <unordered_map>
 
 #include "logguard/core/error.hpp"
@@ -13,10 +14,42 @@
 
 namespace logguard::core {
 
+namespace {
+
+// A template table's text as a Drain text: the wildcards that tables glue to the ends of a
+// token ("<*>PacketResponder <*> for block <*> terminating<*>", ait-aecid's HDFS table) are
+// dropped, since Drain's tokens never carry them. Empty when a wildcard sits inside a token
+// ("<*>PacketResponder<*>for block<*>Interrupted<*>"): no Drain text says that.
+std::string drain_text(const std::string& text) {
+  static constexpr std::string_view kWild = "<*>";
+  if (text.find(kWild) == std::string::npos) return text;
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t j = std::min(text.find(' ', i), text.size());
+    std::string_view tok(text.data() + i, j - i);
+    i = j + 1;
+    if (tok.empty()) continue;
+    if (tok != kWild) {
+      while (tok.size() > kWild.size() && tok.substr(0, kWild.size()) == kWild) tok.remove_prefix(kWild.size());
+      while (tok.size() > kWild.size() && tok.substr(tok.size() - kWild.size()) == kWild) tok.remove_suffix(kWild.size());
+      if (tok != kWild && tok.find(kWild) != std::string_view::npos) return {};
+    }
+    if (!out.empty()) out += ' ';
+    out += tok;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::size_t pin_templates(LineParser& parser, const std::vector<TemplateEntry>& templates) {
   if (parser.config().drain.template_style != TemplateStyle::drain) return 0;
   std::size_t n = 0;
-  for (const auto& t : templates) n += parser.pin(t.text) != kNoTemplate;
+  for (const auto& t : templates) {
+    const std::string text = drain_text(t.text);
+    if (!text.empty()) n += parser.pin(text) != kNoTemplate;
+  }
   return n;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "logguard/core/line_parser.hpp"
+#include "logguard/core/session_reader.hpp"
 #include "test_util.hpp"
 
 using namespace logguard::core;
@@ -254,6 +255,24 @@ TEST_CASE("pinning an identical cluster keeps its id; a generalised one is left 
   CHECK(q.parse(kTerm).template_id == pinned);        // the pinned instance wins the scan
   CHECK(q.parse(kIntr).template_id == g.template_id);  // the generalised cluster keeps the rest
   CHECK(q.pin("") == kNoTemplate);
+}
+
+TEST_CASE("a template table's glued wildcards are dropped before pinning", "[drain][pin]") {
+  // ait-aecid's HDFS table writes "<*>PacketResponder <*> for block <*> terminating<*>"; pinned
+  // as written, no line would match it and the first "Interrupted" line would generalise the
+  // parser's own cluster (what a raw-line detect with a table bundle saw on split A rendered raw).
+  LineParser p(test::hdfs_config());
+  const std::vector<TemplateEntry> table = {
+      {11, "<*>PacketResponder <*> for block <*> terminating<*>"},
+      {8, "<*>PacketResponder<*>for block<*>Interrupted<*>"},  // a wildcard inside a token: not pinned
+      {5, "<*>Receiving block <*> src: <*> dest: <*>"}};
+  CHECK(pin_templates(p, table) == 2);
+  const auto t = p.parse(kTerm);
+  CHECK(t.template_text == "PacketResponder <*> for block <*> terminating");
+  const auto i = p.parse(kIntr);
+  CHECK(i.template_id != t.template_id);
+  CHECK(p.parse(kTerm).template_id == t.template_id);
+  CHECK(p.template_text(t.template_id) == "PacketResponder <*> for block <*> terminating");
 }
 
 TEST_CASE("pinned templates are never evicted", "[drain][pin]") {

@@ -21,7 +21,10 @@ namespace logguard::core {
 /// Pins `templates` (Drain texts, e.g. a model bundle's) in the parser (LineParser::pin) so
 /// that lines map onto exactly those templates and an abnormal variant ("... Interrupted"
 /// beside "... terminating") cannot generalise one of them. Skipped when the parser writes
-/// another template_style (its texts are not Drain texts). Returns how many were pinned.
+/// another template_style (its texts are not Drain texts). A table's wildcards glued to the ends
+/// of a token are dropped first ("<*>PacketResponder <*> ... terminating<*>" is pinned as
+/// "PacketResponder <*> ... terminating"); a text with a wildcard inside a token is not pinned.
+/// Returns how many were pinned.
 std::size_t pin_templates(LineParser& parser, const std::vector<TemplateEntry>& templates);
 
 /// The sessions of a raw log file.
