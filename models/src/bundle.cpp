@@ -93,6 +93,7 @@ json detection_to_json(const Detection& d) {
           {"threshold_method", d.threshold_method},
           {"false_alarm_budget_percent", d.false_alarm_budget_percent},
           {"unknown_score", to_string(d.scale.unknown_weight)},
+          {"min_session_events", d.min_session_events},
           {"scale",
            {{"rank", d.scale.rank},
             {"rank_slope", d.scale.rank_slope},
@@ -120,6 +121,7 @@ Detection detection_from_json(const json& j, const std::string& source) {
   d.threshold_method = j.value("threshold_method", "");
   d.false_alarm_budget_percent = j.value("false_alarm_budget_percent", 0.0);
   d.scale.unknown_weight = parse_unknown_weight(j.at("unknown_score").get<std::string>(), "detection.unknown_score");
+  d.min_session_events = j.value("min_session_events", std::size_t{0});
   const auto& sc = j.at("scale");
   d.scale.rank = sc.at("rank").get<std::vector<double>>();
   d.scale.rank_slope = sc.at("rank_slope").get<double>();

@@ -467,6 +467,19 @@ std::vector<SessionVerdict> Scorer::score_sessions(std::span<const core::Session
       s.evidence->position += ref.offset - (wrap ? 1 : 0);
     }
   });
+  const auto& d = impl_->detection;
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    auto& s = out[i];
+    if (!d.short_session(sessions[i].events.size())) continue;
+    s.anomalous = true;
+    if (d.short_session_score() > s.score || !s.evidence) {
+      s.score = std::max(s.score, d.short_session_score());
+      Evidence e;  // the session ends where normal sessions go on
+      e.position = sessions[i].events.size();
+      e.observed = kEndOfSession;
+      s.evidence = std::move(e);
+    }
+  }
   return out;
 }
 

@@ -532,6 +532,42 @@ TEST_CASE("a calibrated bundle judges by its threshold: violations flagged, norm
   CHECK_THROWS_WITH(Scorer::load(tiny_bundle(ModelKind::msmass), need), Catch::Contains("model.detect.rule"));
 }
 
+TEST_CASE("a session shorter than every normal training session is anomalous under the threshold rule",
+          "[models][msmass][detection]") {
+  const auto dir = tmp_dir("short");
+  fs::copy(tiny_bundle(ModelKind::msmass), dir);
+  const auto held = grammar_sessions(77, 200);
+  DetectConfig stats_only;
+  stats_only.rule = "any_miss";
+  const auto stats = Scorer::load(dir.string(), stats_only).session_window_stats(held);
+  std::vector<CalibrationUnit> units;
+  for (const auto& s : stats) units.push_back({s, 0, 0, 0});
+  Detection base;
+  base.top_k = 3;
+  auto d = calibrate(units, "session", CalibrationConfig{}, base);
+  std::size_t shortest = SIZE_MAX;
+  for (const auto& s : held) shortest = std::min(shortest, s.events.size());
+  REQUIRE(shortest > 2);
+  d.min_session_events = shortest;
+  attach_detection(dir.string(), d);
+
+  const auto scorer = Scorer::load(dir.string(), DetectConfig{});
+  REQUIRE(scorer.detection().min_session_events == shortest);  // kept in the bundle
+  auto cut = held.front();
+  cut.events.resize(2);  // a normal beginning that stops early
+  const auto v = scorer.score_sessions(std::vector<core::Session>{cut, held.front()});
+  CHECK(v[0].anomalous);
+  CHECK(v[0].score > scorer.detection().threshold);
+  REQUIRE(v[0].evidence);
+  CHECK(v[0].evidence->observed == kEndOfSession);
+  CHECK(v[0].evidence->position == 2);
+  CHECK(v[1].score <= scorer.detection().threshold);  // a held-out session at full length stays normal
+  // The paper's rule (any_miss) decides without it.
+  DetectConfig any;
+  any.rule = "any_miss";
+  CHECK_FALSE(Scorer::load(dir.string(), any).detection().short_session(2));
+}
+
 TEST_CASE("the held-out split is the tail in input order; its templates stay out of the vocabulary",
           "[models][train]") {
   auto c = tiny_config(ModelKind::deeplog);

@@ -1,6 +1,7 @@
 // `logguard train`: fit MSMASS or DeepLog on normal sessions, fine-tune the template encoder,
 // calibrate the threshold on the held-out sessions and write a model bundle.
 #include <algorithm>
+#include <limits>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -91,7 +92,13 @@ void calibrate_bundle(const ModelSection& m, const std::string& bundle_dir, cons
   }
   auto base = scorer.detection();
   base.rule = m.detect.rule.empty() ? models::DecisionRule::threshold : models::parse_decision_rule(m.detect.rule, "model.detect.rule");
-  const auto d = models::calibrate(units, windows ? "window" : "session", m.calibration, base);
+  auto d = models::calibrate(units, windows ? "window" : "session", m.calibration, base);
+  if (!windows) {  // keyed sessions: the shortest normal training session (training part and held-out)
+    std::size_t shortest = std::numeric_limits<std::size_t>::max();
+    for (const auto& s : sessions)
+      if (s.label != 1 && !s.events.empty()) shortest = std::min(shortest, s.events.size());
+    d.min_session_events = shortest == std::numeric_limits<std::size_t>::max() ? 0 : shortest;
+  }
   models::attach_detection(bundle_dir, d);
   const auto& r = d.report;
   std::fprintf(stderr,
@@ -108,6 +115,9 @@ void calibrate_bundle(const ModelSection& m, const std::string& bundle_dir, cons
                  "held-out score (expect about 1/%zu false alarms); more training data or a larger "
                  "model.train.validation_fraction gives a finer threshold\n",
                  r.normal_units, r.unit.c_str(), d.false_alarm_budget_percent, r.normal_units + 1);
+  if (d.min_session_events > 1)
+    std::fprintf(stderr, "calibration: sessions shorter than %zu events (the shortest normal training session) are anomalous\n",
+                 d.min_session_events);
 }
 
 // Windows an operator marked false alarm (issue #20): confirmed normal, so trained on as

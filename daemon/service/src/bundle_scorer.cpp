@@ -102,6 +102,20 @@ core::Expected<std::vector<Verdict>> BundleScorer::score(std::span<const Window*
       for (const auto& e : mv.evidence->top_k) f.expected.push_back(e.template_id);
       v.failing.push_back(std::move(f));
     }
+    // A session that ends with fewer events than every normal training session (detection.hpp).
+    const auto& det = m->scorer.detection();
+    const bool closing = layout_.sessions && w.reason != CloseReason::max_length;
+    if (closing && det.short_session(static_cast<std::size_t>(w.sequence) * layout_.stride + w.events.size())) {
+      v.anomalous = true;
+      v.score = std::max(v.score, det.short_session_score());
+      if (std::none_of(v.failing.begin(), v.failing.end(),
+                       [&](const FailingPosition& f) { return f.index == w.events.size(); })) {
+        FailingPosition f;
+        f.index = w.events.size();
+        f.observed = models::kEndOfSession;
+        v.failing.push_back(std::move(f));
+      }
+    }
     std::sort(v.failing.begin(), v.failing.end(),
               [](const FailingPosition& x, const FailingPosition& y) { return x.index < y.index; });
     for (std::size_t e = 0; e < w.events.size(); ++e) {

@@ -106,7 +106,20 @@ struct Detection {
   std::string threshold_method;        // "normal-quantile", "labelled", "config", "uncalibrated"
   double false_alarm_budget_percent = 0.1;
   bool calibrated = false;             // false: a bundle without a "detection" section (any-miss only)
+  /// Sessions (not count windows or entity sessions) with fewer events than every normal
+  /// training session are anomalous under the threshold rule (0 = off). MSMASS never sees a
+  /// session shorter than its window during training, so it cannot judge the early end of one
+  /// (HDFS blocks that stop after "allocate" and "receiving": splits B and DL).
+  std::size_t min_session_events = 0;
   CalibrationReport report;
+
+  /// Whether a whole session of `events` events is too short to be normal.
+  bool short_session(std::size_t events) const noexcept {
+    return rule == DecisionRule::threshold && events < min_session_events;
+  }
+  /// The score of a session that is too short: just above the threshold, as evidence that
+  /// held-out normal data never showed (an unobserved count channel) scores.
+  double short_session_score() const noexcept { return threshold + scale.rank_slope; }
 
   /// The window's score in nats (kAbnormalScore with an abnormal event).
   double score(const WindowStats& w) const noexcept;
