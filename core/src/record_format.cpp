@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <deque>
+#include <limits>
 
 #include "logguard/core/error.hpp"
 #include "logguard/core/event_time.hpp"
@@ -175,9 +176,10 @@ std::optional<std::int64_t> epoch(std::string_view t, std::int64_t per_second) {
   std::int64_t whole = 0;
   std::size_t nd = 0;
   while (p < t.size() && digit(t[p])) {
-    if (++nd > 19) return std::nullopt;
-    whole = whole * 10 + (t[p] - '0');
-    if (whole < 0) return std::nullopt;
+    const int d = t[p] - '0';
+    if (whole > (std::numeric_limits<std::int64_t>::max() - d) / 10) return std::nullopt;  // would overflow
+    whole = whole * 10 + d;
+    ++nd;
     ++p;
   }
   // fraction of the unit, in units of 1e-9

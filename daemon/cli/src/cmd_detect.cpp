@@ -66,10 +66,9 @@ int run_detect(const DetectOptions& o) {
                                       "logs; train it with --input (or a config with a parser section)");
     const auto& ri = *man.raw_input;
     // Templates as a streaming parser sees them when each line comes (logguardd's view).
-    core::RawSessionOptions ro{ri.parser, ri.session_key, ri.count_window_lines, ri.entity, ri.label, true};
     // Records as the bundle's training read them, unless the config's `input:` or --format says otherwise.
-    ro.record = record_format(config_input ? *config_input : ri.record, o.format);
-    ro.streams = o.streams;
+    core::RawSessionOptions ro{ri.parser, ri.session_key, ri.count_window_lines, ri.entity, ri.label, true,
+                               record_format(config_input ? *config_input : ri.record, o.format), o.streams};
     in = core::read_raw_sessions(o.input, ro, man.templates);
     report_rejected("detect", in);
   } else {

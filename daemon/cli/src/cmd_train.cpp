@@ -187,12 +187,10 @@ int run_train(const TrainOptions& o) {
   if (!o.input.empty()) {
     // A raw log without a `parser:` section is parsed with the built-in default preset.
     if (!cfg.has_parser) core::parser_preset("default", &cfg.parser);
-    core::RawSessionOptions ro{cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label};
-    ro.record = record_format(cfg.input, o.format);
-    ro.streams = o.streams;
+    core::RawSessionOptions ro{cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label, false,
+                               record_format(cfg.input, o.format), o.streams};
     in = core::read_raw_sessions(o.input, ro);
-    raw = models::RawInputSettings{cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label};
-    raw->record = ro.record;
+    raw = models::RawInputSettings{cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label, ro.record};
     std::fprintf(stderr, "train: %zu %s -> %zu sessions, %zu templates (%zu without a session)\n", in.lines,
                  ro.record.raw() ? "lines" : "records", in.sessions.size(), in.templates.size(), in.unkeyed_lines);
     report_rejected("train", in);
@@ -230,7 +228,7 @@ int run_train(const TrainOptions& o) {
         if (s.label == 1) in.labelled = true;  // a labelled sequence format
     }
     if (cfg.parser.log_format.size() && (!m.session_key.empty() || m.count_window_lines > 0 || m.entity.enabled()))
-      raw = models::RawInputSettings{cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label};
+      raw = models::RawInputSettings{cfg.parser, m.session_key, m.count_window_lines, m.entity, m.label, {}};
   }
   if (!o.feedback.empty()) add_feedback_windows(in, o.feedback, o.feedback_stream);
   if (in.labelled && m.label.normal_only) {  // labels only keep anomalous sessions out of training
