@@ -9,6 +9,9 @@
 #       the other 1,117 normal sessions + all 16,838 anomalous sessions
 #   DL  the DeepLog split (wuyifan18 hdfs_train, 4,855 normal sessions); test = the 16,838
 #       anomalous sessions (recall; no normal test sessions in that split)
+#   BDEV development split cut from B's training part (the first 80 %): the first 5,400 of its
+#        6,000 normal sessions train; its last 600 normal and 5,200 anomalous sessions test.
+#        For design decisions; not in the default SPLITS.
 #   B   LogRobust labelled sessions (robust_log_train.csv then robust_log_valid.csv): the normal
 #       sessions of the first 80 % train, the last 20 % test. The files are sorted by label, so
 #       this test part is mostly anomalous and "file order" is not time order.
@@ -47,6 +50,17 @@ split_dl() {
   awk '{printf "n%d,%s\n", NR, $0}' "$DATA/hdfs/deeplog/wuyifan18-DeepLog/hdfs_train" > "$d/train"
   cp "$ABNORMAL" "$d/test"
   { echo "session,label"; cut -d, -f1 "$ABNORMAL" | sed 's/$/,1/'; } > "$d/labels.csv"
+}
+split_bdev() {  # development split inside split B's training part (docs/evaluation.md, B-dev)
+  local d=$WORK/BDEV; mkdir -p "$d"
+  split_b
+  local n; n=$(wc -l < "$WORK/B/all"); local cut=$(( n * 8 / 10 ))
+  head -n "$cut" "$WORK/B/all" > "$d/pool"
+  awk -F, '$3==0 {print $1","$2}' "$d/pool" > "$d/normal"
+  head -n 5400 "$d/normal" > "$d/train"
+  { tail -n 600 "$d/normal"; awk -F, '$3==1 {print $1","$2}' "$d/pool"; } > "$d/test"
+  { echo "session,label"; tail -n 600 "$d/normal" | awk -F, '{print $1",0"}'
+    awk -F, '$3==1 {print $1",1"}' "$d/pool"; } > "$d/labels.csv"
 }
 split_b() {
   local d=$WORK/B; mkdir -p "$d"
