@@ -8,6 +8,7 @@
 
 #include "logguard/core/error.hpp"
 #include "log_format.hpp"
+#include "civil_time.hpp"
 
 namespace logguard::core {
 
@@ -15,15 +16,7 @@ namespace {
 
 constexpr const char* kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
 
-// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
+using detail::days_from_civil;
 
 bool is_conversion(char c) { return std::string_view("YymdHMSfb%").find(c) != std::string_view::npos; }
 

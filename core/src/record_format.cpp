@@ -12,6 +12,7 @@
 
 #include "logguard/core/error.hpp"
 #include "logguard/core/event_time.hpp"
+#include "civil_time.hpp"
 
 namespace logguard::core {
 
@@ -101,14 +102,7 @@ namespace {
 
 constexpr std::int64_t kMaxMs = 253402300800000;  // 10000-01-01: anything later is nonsense
 
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
+using detail::days_from_civil;
 
 bool digit(char c) { return c >= '0' && c <= '9'; }
 
