@@ -56,17 +56,22 @@ inline std::size_t done(std::string_view t, std::size_t pos, std::size_t end) no
   return end > pos && boundary(t, end) ? end - pos : 0;
 }
 
-// -?\d+(\.\d+)*  (a dotted run such as a version or an unmasked IP is one number)
-[[gnu::always_inline]] inline std::size_t scan_number(std::string_view t, std::size_t pos) noexcept {
+// End of -?\d+(\.\d+)* at pos, or pos when there is none. At most 16 dotted groups, so a
+// failing scan costs O(1) per start (no quadratic blowup).
+[[gnu::always_inline]] inline std::size_t number_end(std::string_view t, std::size_t pos) noexcept {
   std::size_t i = pos;
   if (at(t, i) == '-') ++i;
   const std::size_t d = digits(t, i);
-  if (d == 0) return 0;
+  if (d == 0) return pos;
   i += d;
-  // At most 16 dotted groups, so a failing scan costs O(1) per start (no quadratic blowup).
   for (int groups = 0; groups < 16 && at(t, i) == '.' && is_digit(at(t, i + 1)); ++groups)
     i += 1 + digits(t, i + 1);
-  return done(t, pos, i);
+  return i;
+}
+
+// -?\d+(\.\d+)*  (a dotted run such as a version or an unmasked IP is one number)
+[[gnu::always_inline]] inline std::size_t scan_number(std::string_view t, std::size_t pos) noexcept {
+  return done(t, pos, number_end(t, pos));
 }
 
 // a.b.c.d (each <= 255) with an optional :port
@@ -327,13 +332,8 @@ inline std::size_t done(std::string_view t, std::size_t pos, std::size_t end) no
 // A digit-led word: -?\d+(\.\d+)* followed by any letters/digits, i.e. a number, a number
 // with a unit glued to it ("64MB", "250ms", "3.5GHz") or a digit-led id ("3f2a9c", "1st").
 [[gnu::always_inline]] inline std::size_t scan_numeric(std::string_view t, std::size_t pos) noexcept {
-  std::size_t i = pos;
-  if (at(t, i) == '-') ++i;
-  const std::size_t d = digits(t, i);
-  if (d == 0) return 0;
-  i += d;
-  for (int groups = 0; groups < 16 && at(t, i) == '.' && is_digit(at(t, i + 1)); ++groups)
-    i += 1 + digits(t, i + 1);
+  std::size_t i = number_end(t, pos);
+  if (i == pos) return 0;
   while (is_word(at(t, i))) ++i;
   // An abbreviated unit after one space belongs to the number: "5.2 KB", "250 ms", "3 GHz".
   // Spelled-out units ("bytes", "seconds") stay words of the template.

@@ -49,6 +49,14 @@ std::set<std::uint32_t> labelled_abnormal_ids(const std::vector<core::Session>& 
   return abnormal;
 }
 
+// Records `texts` as the bundle's templates labelled abnormal; none of them stays "unseen" (an
+// abnormal template resolves to abnormal, not unknown).
+void set_abnormal_templates(models::BundleManifest& man, std::vector<std::string> texts) {
+  const std::set<std::string> ab(texts.begin(), texts.end());
+  std::erase_if(man.unseen_templates, [&](const std::string& t) { return ab.count(t) > 0; });
+  man.abnormal_templates = std::move(texts);
+}
+
 std::vector<std::string> texts_of(const std::set<std::uint32_t>& ids, const std::vector<core::TemplateEntry>& table) {
   std::vector<std::string> out;
   for (const auto& t : table)
@@ -286,10 +294,7 @@ int run_train(const TrainOptions& o) {
   if (!abnormal.empty()) std::fprintf(stderr, "train: %zu templates labelled abnormal in the training part\n", abnormal.size());
   {
     auto man = models::read_manifest(o.out);
-    man.abnormal_templates = abnormal;
-    // A template labelled abnormal is not "unseen" (it resolves to abnormal, not unknown).
-    const std::set<std::string> ab(abnormal.begin(), abnormal.end());
-    std::erase_if(man.unseen_templates, [&](const std::string& t) { return ab.count(t) > 0; });
+    set_abnormal_templates(man, abnormal);
     man.template_source = !o.input.empty() ? "parser" : "table";
     models::write_manifest(o.out, man);
   }
@@ -303,9 +308,7 @@ int run_train(const TrainOptions& o) {
     if (every.size() > man.abnormal_templates.size()) {
       std::fprintf(stderr, "train: %zu more templates labelled abnormal in the held-out part recorded\n",
                    every.size() - man.abnormal_templates.size());
-      man.abnormal_templates = every;
-      const std::set<std::string> ab(every.begin(), every.end());
-      std::erase_if(man.unseen_templates, [&](const std::string& t) { return ab.count(t) > 0; });
+      set_abnormal_templates(man, every);
       models::write_manifest(o.out, man);
     }
   }
