@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -27,8 +29,16 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path tmp(const std::string& name) {
-  auto p = fs::temp_directory_path() / ("logguard_encoder_test_" + name);
+  auto p = fs::temp_directory_path() / ("logguard_encoder_test_" + name + "-" + std::to_string(::getpid()));  // per process (parallel CTest)
   fs::remove_all(p);
+  static struct Cleanup {  // the process's directories go when it exits
+    std::vector<fs::path> dirs;
+    ~Cleanup() {
+      std::error_code ec;
+      for (const auto& d : dirs) fs::remove_all(d, ec);
+    }
+  } cleanup;
+  cleanup.dirs.push_back(p);
   return p;
 }
 

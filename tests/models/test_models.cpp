@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <fstream>
@@ -73,8 +75,18 @@ TrainConfig tiny_config(ModelKind kind) {
 }
 
 fs::path tmp_dir(const std::string& name) {
-  auto p = fs::temp_directory_path() / ("logguard_models_test_" + name);
+  // Per process: CTest runs the cases of this binary as parallel processes, and a shared path
+  // would let one case remove the bundle another is reading.
+  auto p = fs::temp_directory_path() / ("logguard_models_test_" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(p);
+  static struct Cleanup {  // the process's directories go when it exits
+    std::vector<fs::path> dirs;
+    ~Cleanup() {
+      std::error_code ec;
+      for (const auto& d : dirs) fs::remove_all(d, ec);
+    }
+  } cleanup;
+  cleanup.dirs.push_back(p);
   return p;
 }
 
@@ -246,7 +258,9 @@ TEST_CASE("weights save/load round trip gives identical outputs", "[models][bund
   torch::NoGradGuard ng;
   const auto before = a->forward(enc, dec, pos);
   CHECK_FALSE(torch::equal(before, b->forward(enc, dec, pos)));
-  const auto path = (tmp_dir("roundtrip") += ".pt").string();
+  const auto dir = tmp_dir("roundtrip");
+  fs::create_directories(dir);
+  const auto path = (dir / "weights.pt").string();
   md::save_weights(*a, path);
   md::load_weights(*b, path);
   CHECK(torch::equal(before, b->forward(enc, dec, pos)));
