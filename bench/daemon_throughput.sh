@@ -159,8 +159,10 @@ read = next(r for r in rows if r[1] >= n)
 end = rows[-1]
 done = next(r for r in rows if r[4] >= end[4])  # first sample with every window scored
 # Complete: from the first line read to the last window scored, less the idle timeout that the
-# last sessions wait out after the backlog is gone (waiting, not work; counted in CPU anyway).
-wall = done[0] - t0[0] - idle_s
+# last sessions wait out after the backlog is gone (waiting, not work; counted in CPU anyway),
+# but never shorter than reading every line took: count windows close when full and wait for no
+# idle timeout, so on a short run the subtraction alone would undercut the real time.
+wall = max(read[0] - t0[0], done[0] - t0[0] - idle_s)
 print(json.dumps({"phase": "throughput", "format": sys.argv[10], "lines": int(n),
   "lines_per_s_ingest_sustained": round((hi[1] - lo[1]) / (hi[0] - lo[0])),
   "lines_per_s_complete": round(n / wall),

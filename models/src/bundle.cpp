@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "logguard/core/error.hpp"
+#include "logguard/core/file_io.hpp"
 #include "logguard/models/bundle.hpp"
 
 namespace logguard::models {
@@ -373,9 +374,9 @@ BundleManifest manifest_from_json(const std::string& text, const std::string& so
 namespace {
 
 std::string read_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw LoadError(path + ": cannot open (missing " + what + ")");
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto bytes = core::read_file_bytes(path);
+  if (!bytes) throw LoadError(path + ": cannot open (missing " + what + ")");
+  return std::move(*bytes);
 }
 
 void check_file(const std::string& path, const BundleFile& f, const char* what) {
@@ -430,14 +431,9 @@ BundleManifest read_manifest(const std::string& bundle_dir) {
   const fs::path dir(bundle_dir);
   if (!fs::is_directory(dir)) throw LoadError(bundle_dir + ": not a model bundle directory");
   const auto mpath = (dir / kManifestFile).string();
-  std::ifstream in(mpath, std::ios::binary);
-  if (!in) throw LoadError(mpath + ": cannot open (missing manifest)");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto m = manifest_from_json(text, mpath);
+  auto m = manifest_from_json(read_file(mpath, "manifest"), mpath);
   const auto wpath = (dir / kWeightsFile).string();
-  std::ifstream win(wpath, std::ios::binary);
-  if (!win) throw LoadError(wpath + ": cannot open (missing weights)");
-  const std::string bytes((std::istreambuf_iterator<char>(win)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_file(wpath, "weights");
   if (bytes.size() != m.weights_bytes)
     throw LoadError(wpath + ": size " + std::to_string(bytes.size()) + " bytes, manifest says " +
                     std::to_string(m.weights_bytes) + " (truncated or replaced)");

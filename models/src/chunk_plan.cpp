@@ -37,7 +37,7 @@ ChunkPlan plan_chunk(const Chunk& w, const ModelShape& m, const ChunkLayout& lay
     p.tokens.push_back(w.events[i]);
     p.event_of_token.push_back(i);
   }
-  if (closing && b) {
+  if (closing && b && (w.ended || !layout.sessions)) {
     p.tokens.push_back(kEndOfSession);
     p.event_of_token.push_back(w.events.size());
   }

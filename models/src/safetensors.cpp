@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "logguard/core/error.hpp"
+#include "logguard/core/file_io.hpp"
 
 namespace logguard::models::detail {
 
@@ -94,10 +95,9 @@ SafeTensorsFile parse_safetensors(std::string bytes, const std::string& source) 
 }
 
 SafeTensorsFile read_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw LoadError(path + ": cannot open");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return parse_safetensors(std::move(bytes), path);
+  auto bytes = core::read_file_bytes(path);
+  if (!bytes) throw LoadError(path + ": cannot open");
+  return parse_safetensors(std::move(*bytes), path);
 }
 
 void write_safetensors(const std::string& path, const std::vector<F32Tensor>& tensors,

@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "logguard/core/error.hpp"
+#include "logguard/core/file_io.hpp"
 #include "logguard/models/trainer.hpp"
 #include "nets.hpp"
 
@@ -394,8 +395,9 @@ TrainResult train(const TrainConfig& config, const std::vector<core::Session>& s
   fs::create_directories(bundle_dir);
   const auto wpath = (fs::path(bundle_dir) / kWeightsFile).string();
   save_weights(*module, wpath);
-  std::ifstream win(wpath, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(win)), std::istreambuf_iterator<char>());
+  const auto written = core::read_file_bytes(wpath);
+  if (!written) throw core::LoadError(wpath + ": cannot read back the weights just written");
+  const std::string& bytes = *written;
 
   TrainResult res;
   auto& m = res.manifest;

@@ -1,6 +1,11 @@
 #include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "logguard/core/csv.hpp"
+#include "logguard/core/file_io.hpp"
 #include "logguard/core/line_parser.hpp"
 #include "logguard/core/parse_csv.hpp"
 #include "test_util.hpp"
@@ -89,4 +94,19 @@ TEST_CASE("ParseCsvWriter counts line ids across digit carries", "[csv][parse]")
     w.append_row(out, p.parse("x"));
     REQUIRE(out == std::to_string(i) + ",E1,x");
   }
+}
+
+TEST_CASE("read_file_bytes reads whole files, binary and empty ones included", "[io]") {
+  namespace fs = std::filesystem;
+  const auto dir = fs::temp_directory_path() / ("logguard_io_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::string bin(300000, '\0');
+  for (std::size_t i = 0; i < bin.size(); ++i) bin[i] = static_cast<char>(i * 7 + i / 256);
+  { std::ofstream((dir / "bin").string(), std::ios::binary) << bin; }
+  { std::ofstream((dir / "empty").string(), std::ios::binary); }
+  CHECK(read_file_bytes((dir / "bin").string()) == bin);
+  CHECK(read_file_bytes((dir / "empty").string()) == std::string());
+  CHECK_FALSE(read_file_bytes((dir / "missing").string()).has_value());
+  CHECK_FALSE(read_file_bytes(dir.string()).has_value());  // a directory is no file
+  fs::remove_all(dir);
 }

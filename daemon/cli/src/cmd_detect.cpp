@@ -1,4 +1,5 @@
 // `logguard detect`: score every session with a model bundle, one JSON object per line.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -86,9 +87,21 @@ int run_detect(const DetectOptions& o) {
     in.labelled = true;
   }
   // Input templates -> bundle templates, as training calibrated them and logguardd maps them.
-  const auto resolver = o.no_encoder ? models::TemplateResolver(man, nullptr) : models::TemplateResolver::load(o.model);
+  // The encoder (a BERT model, ~1 s to load) is loaded only when some input template is not
+  // the text (or table pattern) of a bundle template: only those go through it.
+  const bool parser_texts = !o.input.empty();
+  models::TemplateResolver resolver(man, nullptr);
+  if (man.encoder && !o.no_encoder) {
+    const bool needed = std::any_of(in.templates.begin(), in.templates.end(), [&](const core::TemplateEntry& t) {
+      return resolver.resolve_without_encoder(t.text, parser_texts).how == models::Resolution::unknown;
+    });
+    if (needed)
+      resolver = models::TemplateResolver::load(o.model);
+    else
+      std::fprintf(stderr, "detect: every input template is a bundle template: the template encoder is not loaded\n");
+  }
   models::ResolveStats rs;
-  const auto map = resolver.map_table(in.templates, &rs, /*parser_texts=*/!o.input.empty());
+  const auto map = resolver.map_table(in.templates, &rs, parser_texts);
   std::fprintf(stderr,
                "detect: %zu input templates: %zu exact, %zu pattern, %zu similar (encoder), %zu abnormal, %zu unseen in "
                "normal training, %zu unknown\n",

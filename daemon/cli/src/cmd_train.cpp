@@ -302,13 +302,17 @@ int run_train(const TrainOptions& o) {
   calibrate_bundle(m, o.out, in.sessions, r.validation, in.templates, windows, !o.input.empty());
 
   // After calibration, the held-out part's own abnormal templates join the bundle's list too.
+  // (Added to the list: those of --abnormal-sequences stay.)
   if (in.labelled) {
-    const auto every = texts_of(labelled_abnormal_ids(in.sessions, all), in.templates);
     auto man = models::read_manifest(o.out);
+    auto every = man.abnormal_templates;
+    const std::set<std::string> have(every.begin(), every.end());
+    for (auto& t : texts_of(labelled_abnormal_ids(in.sessions, all), in.templates))
+      if (!have.count(t)) every.push_back(std::move(t));
     if (every.size() > man.abnormal_templates.size()) {
       std::fprintf(stderr, "train: %zu more templates labelled abnormal in the held-out part recorded\n",
                    every.size() - man.abnormal_templates.size());
-      set_abnormal_templates(man, every);
+      set_abnormal_templates(man, std::move(every));
       models::write_manifest(o.out, man);
     }
   }

@@ -259,6 +259,19 @@ TEST_CASE("logguard train calibrates a threshold; labelled sessions give abnorma
   const auto m2 = nlohmann::json::parse(t.read("b/manifest.json"));
   CHECK(m2["weights"]["digest_xxh64"] == m1["weights"]["digest_xxh64"]);
   CHECK(m2["detection"]["false_alarm_budget_percent"] == 20.0);
+
+  // Labels and --abnormal-sequences together: both kinds of abnormal template are kept (the
+  // held-out part's labelled ones are added after calibration, never in place of the others).
+  // The last (held-out) sessions bring two more labelled templates.
+  const auto tpl2 = t.file("t2.csv", std::string(kTemplates) + "8,net <*> down\n10,fan <*> stopped\n11,cpu <*> hot\n");
+  const auto seq2 = t.file("train2", sessions(200, 0, true) + "x1,1 2 3 10 4\nx2,1 2 3 11 4\n");
+  const auto lab2 = t.file("labels2.csv", labels + "x1,1\nx2,1\n");
+  const auto ab = t.file("abnormal", "a1,1 2 8 4\n");
+  REQUIRE(cli({"train", "--config", cfg, "--sequences", seq2, "--templates", tpl2, "--labels", lab2, "--abnormal-sequences",
+               ab, "--out", (t.path / "b2").string()}) == kOk);
+  const auto m3 = nlohmann::json::parse(t.read("b2/manifest.json"));
+  const std::set<std::string> got(m3["abnormal_templates"].begin(), m3["abnormal_templates"].end());
+  CHECK(got == std::set<std::string>{"disk <*> failed", "net <*> down", "fan <*> stopped", "cpu <*> hot"});
 }
 
 TEST_CASE("logguard detect refuses input the bundle was not trained for", "[cli][detection]") {
@@ -300,4 +313,20 @@ TEST_CASE("missing encoder weights train the encoder from scratch with a warning
   const auto m = nlohmann::json::parse(t.read("b/manifest.json"));
   CHECK(m["encoder"]["base"] == "scratch");
   CHECK(m.contains("detection"));
+
+  // detect loads the encoder only when some input template is not a bundle template (and
+  // the bundle's files are checked either way): both paths score.
+  const auto out = (t.path / "v.jsonl").string();
+  const auto test = t.file("test", sessions(10, 500, false));
+  CHECK(cli({"detect", "--model", bundle, "--sequences", test, "--templates", t.file("t.csv", kTemplates), "--output", out}) ==
+        kOk);
+  CHECK(t.lines("v.jsonl").size() == 10);
+  const auto reworded = t.file("t2.csv", std::string(kTemplates) + "7,read <*> bytes from disk\n");
+  CHECK(cli({"detect", "--model", bundle, "--sequences", t.file("test2", "z1,1 2 7 3 4\n"), "--templates", reworded,
+             "--output", out}) == kOk);
+  CHECK(t.lines("v.jsonl").size() == 1);
+  // A broken encoder file is refused before anything is scored, needed or not.
+  { std::ofstream(t.path / "b" / "encoder" / "model.safetensors", std::ios::trunc) << "broken"; }
+  CHECK(cli({"detect", "--model", bundle, "--sequences", test, "--templates", t.file("t.csv", kTemplates), "--output", out}) ==
+        kLoadError);
 }

@@ -1,4 +1,5 @@
 #include "logguard/pipeline/checkpoint.hpp"
+#include "logguard/core/file_io.hpp"
 
 #include "logguard/core/sequences.hpp"
 
@@ -351,11 +352,9 @@ std::optional<CheckpointFile> read_checkpoint(const std::string& dir) {
   const std::string path = checkpoint_path(dir);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw core::LoadError(io_error("cannot open", path));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw core::LoadError(io_error("cannot read", path));
-  return decode_checkpoint(bytes, path);
+  const auto bytes = core::read_file_bytes(path);
+  if (!bytes) throw core::LoadError(io_error("cannot read", path));
+  return decode_checkpoint(*bytes, path);
 }
 
 void add_used_templates(const std::vector<Event>& events, std::set<core::TemplateId>& used) {

@@ -165,8 +165,9 @@ void Pipeline::Impl::consume(const std::atomic<bool>& stop) {
     }
     log_warning("final checkpoint failed; closing the open sessions instead");
   }
-  // End of input or stop: close every session and hand everything over.
-  windower.flush(pending);
+  // End of input or stop: close every session and hand everything over (at a stop the sessions
+  // are cut: their events are scored, their end is not judged).
+  windower.flush(pending, ended ? CloseReason::end_of_input : CloseReason::shutdown);
   if (paused) source.resume();
   while (!failed && !offer(pending, next, 100ms)) {
   }

@@ -22,6 +22,7 @@ const char* to_string(CloseReason r) noexcept {
     case CloseReason::evicted: return "evicted";
     case CloseReason::shutdown: return "shutdown";
     case CloseReason::time: return "time";
+    case CloseReason::end_of_input: return "end_of_input";
   }
   return "unknown";
 }
@@ -274,12 +275,12 @@ std::int64_t Windower::next_idle_ms() const noexcept {
   return lru_.empty() ? -1 : lru_.front()->second.last_seen_ms + config_.idle_timeout_ms;
 }
 
-void Windower::flush(std::vector<Window>& out) {
+void Windower::flush(std::vector<Window>& out, CloseReason reason) {
   if (config_.mode == WindowConfig::Mode::time) {
-    close_stream(CloseReason::shutdown, out);
+    close_stream(reason, out);
     return;
   }
-  while (!lru_.empty()) close_session(sessions_.find(lru_.front()->first), CloseReason::shutdown, out);
+  while (!lru_.empty()) close_session(sessions_.find(lru_.front()->first), reason, out);
 }
 
 WindowerState Windower::state(std::int64_t now_ms) const {

@@ -106,7 +106,7 @@ TEST_CASE("replaying HDFS through the pipeline reports every anomalous session o
     sessions.insert(j["session"].get<std::string>());
     CHECK(j["schema"] == "logguard.anomaly/v3");
     CHECK(j["model_version"] == "fake-v1");
-    CHECK(j["close_reason"] == "shutdown");
+    CHECK(j["close_reason"] == "end_of_input");
     CHECK(j["id"].get<std::string>().size() == 16);
     REQUIRE_FALSE(j["failing"].empty());
     const auto pos = j["failing"][0]["position"].get<std::size_t>();
@@ -275,7 +275,7 @@ TEST_CASE("idle time counts only while the consumer is caught up", "[pipeline][i
     std::atomic<bool> stop{false};
     REQUIRE(p.run(stop).has_value());
     CHECK(p.stats().records == 50);
-    CHECK(close_reasons(sink) == std::vector<std::string>{"shutdown", "shutdown"});
+    CHECK(close_reasons(sink) == std::vector<std::string>{"end_of_input", "end_of_input"});
   }
   SECTION("caught up: a quiet input closes the session on idle") {
     ManualClock clock;

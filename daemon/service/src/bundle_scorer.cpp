@@ -11,7 +11,8 @@ models::ChunkPlan plan_window(const Window& w, const models::ModelShape& m, cons
   std::vector<std::uint32_t> ids;
   ids.reserve(w.events.size());
   for (const auto& e : w.events) ids.push_back(e.template_id);
-  return models::plan_chunk(models::Chunk{ids, w.sequence, w.reason != CloseReason::max_length}, m, layout);
+  return models::plan_chunk(models::Chunk{ids, w.sequence, w.reason != CloseReason::max_length, ends_session(w.reason)}, m,
+                            layout);
 }
 
 std::size_t BundleScorer::KeyHash::operator()(const Key& k) const noexcept {
@@ -102,10 +103,11 @@ core::Expected<std::vector<Verdict>> BundleScorer::score(std::span<const Window*
       for (const auto& e : mv.evidence->top_k) f.expected.push_back(e.template_id);
       v.failing.push_back(std::move(f));
     }
-    // A session that ends with fewer events than every normal training session (detection.hpp).
+    // A session that ends with fewer events than every normal training session (detection.hpp);
+    // one cut by a stop or an eviction did not end.
     const auto& det = m->scorer.detection();
-    const bool closing = layout_.sessions && w.reason != CloseReason::max_length;
-    if (closing && det.short_session(static_cast<std::size_t>(w.sequence) * layout_.stride + w.events.size())) {
+    const bool ended = layout_.sessions && ends_session(w.reason);
+    if (ended && det.short_session(static_cast<std::size_t>(w.sequence) * layout_.stride + w.events.size())) {
       v.anomalous = true;
       v.score = std::max(v.score, det.short_session_score());
       if (std::none_of(v.failing.begin(), v.failing.end(),

@@ -54,7 +54,8 @@ std::vector<Span> offline_windows(std::size_t events, const ModelShape& m) {
 
 // Streams `events` events of one session through a Windower and plans every chunk.
 std::vector<Span> streamed_windows(std::size_t events, const ModelShape& m, const ChunkLayout& layout,
-                                   std::vector<std::uint32_t>& wrapped, bool& tokens_ok) {
+                                   std::vector<std::uint32_t>& wrapped, bool& tokens_ok,
+                                   CloseReason end = CloseReason::end_of_input) {
   WindowConfig wc;
   wc.length = layout.length;
   wc.stride = layout.stride;
@@ -68,7 +69,7 @@ std::vector<Span> streamed_windows(std::size_t events, const ModelShape& m, cons
     e.pos.offset = static_cast<std::int64_t>(i);
     w.add(e, std::span<const std::string_view>(&key, 1), 0, out);
   }
-  w.flush(out);
+  w.flush(out, end);
   const std::size_t b = m.boundaries ? 1 : 0;
   wrapped.clear();
   if (b) wrapped.push_back(models::kStartOfSession);
@@ -92,6 +93,30 @@ std::vector<Span> streamed_windows(std::size_t events, const ModelShape& m, cons
 }
 
 }  // namespace
+
+TEST_CASE("a session cut by a stop has its events scored but not its end", "[unit][daemon][scorer]") {
+  const std::vector<ModelShape> shapes = {{10, 1, true, false}, {10, 10, true, false}, {4, 3, true, false}, {5, 1, true, true}};
+  for (const auto& m : shapes) {
+    for (std::size_t length : {m.window + 1, 4 * m.window}) {
+      ChunkLayout layout{true, length, length - m.window};
+      for (std::size_t events = 1; events <= 40; ++events) {
+        INFO("W=" << m.window << " s=" << m.stride << " deeplog=" << m.deeplog << " length=" << length << " events=" << events);
+        std::vector<std::uint32_t> wrapped;
+        bool tokens_ok = false;
+        const auto got = streamed_windows(events, m, layout, wrapped, tokens_ok, CloseReason::shutdown);
+        CHECK(tokens_ok);
+        // [start] e1 .. en [end]: no window reaches the end token (position n + 1), and every
+        // event is in one.
+        std::vector<bool> covered(events + 2, false);
+        for (const auto& sp : got) {
+          CHECK(sp.second <= events + 1);
+          for (auto t = sp.first; t < sp.second; ++t) covered[t] = true;
+        }
+        for (std::size_t e = 1; e <= events; ++e) CHECK(covered[e]);
+      }
+    }
+  }
+}
 
 TEST_CASE("streamed chunks are scored on exactly the offline model windows", "[unit][daemon][scorer]") {
   const std::vector<ModelShape> shapes = {
@@ -293,5 +318,51 @@ TEST_CASE("a reload whose bundle records other parser settings rebuilds a bundle
     const auto r = holder->reload();
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error().message, Catch::Contains("parser") && Catch::Contains("do not build a parser"));
+  }
+}
+
+TEST_CASE("only a session that ended is judged too short; one cut by a stop or an eviction is not",
+          "[unit][daemon][scorer]") {
+  const auto dir = tiny_encoder_bundle(0.5);
+  // A calibrated detection section whose threshold nothing in the model reaches: only the
+  // short-session rule (fewer than 5 events) can flag a session.
+  models::Detection d;
+  d.rule = models::DecisionRule::threshold;
+  d.calibrated = true;
+  d.threshold = 900;
+  d.threshold_method = "config";
+  d.top_k = 3;
+  d.stride = 1;
+  d.scale.rank = {0.0, 1.0};
+  d.min_session_events = 5;
+  models::attach_detection(dir, d);
+  auto holder = std::make_shared<ModelHolder>(dir, models::DetectConfig{});
+  BundleScorer scorer(holder, models::ChunkLayout{true, 16, 12}, 0);
+  const auto judge = [&](CloseReason reason) {
+    Window w;
+    w.key = "blk_1";
+    w.reason = reason;
+    for (core::TemplateId t : {1u, 2u}) {
+      Event e;
+      e.template_id = t;
+      w.events.push_back(e);
+    }
+    const Window* batch[] = {&w};
+    auto v = scorer.score(batch);
+    REQUIRE(v.has_value());
+    return (*v)[0];
+  };
+  for (auto reason : {CloseReason::idle, CloseReason::end_of_input}) {
+    INFO(to_string(reason));
+    const auto v = judge(reason);
+    CHECK(v.anomalous);
+    REQUIRE_FALSE(v.failing.empty());
+    CHECK(v.failing.back().observed == models::kEndOfSession);
+  }
+  for (auto reason : {CloseReason::shutdown, CloseReason::evicted}) {
+    INFO(to_string(reason));
+    const auto v = judge(reason);
+    CHECK_FALSE(v.anomalous);
+    CHECK(v.score < d.threshold);
   }
 }

@@ -36,11 +36,14 @@ struct ChunkLayout {
 };
 
 /// One chunk of a session: the template ids of its events, its number in the session and
-/// whether the session ends with it.
+/// whether it is the session's last chunk (`closing`: the model windows up to its last event are
+/// scored) and the session ended there (`ended`: the end token is judged too; false for a
+/// session cut short, e.g. by a stop).
 struct Chunk {
   std::span<const std::uint32_t> events;
   std::uint64_t sequence = 0;
   bool closing = false;
+  bool ended = true;
 };
 
 /// A model window inside a chunk: [begin, end) of the chunk's token sequence.

@@ -133,13 +133,21 @@ struct Event {
 
 /// Why a window was emitted.
 enum class CloseReason : std::uint8_t {
-  max_length,  // a session (or the count stream) reached the window length W
-  idle,        // no event for idle_timeout_ms
-  evicted,     // the open-session limit was reached; the least recently active session closed
-  shutdown,    // flush() at shutdown
-  time,        // a time window's end passed
+  max_length,    // a session (or the count stream) reached the window length W
+  idle,          // no event for idle_timeout_ms
+  evicted,       // the open-session limit was reached; the least recently active session closed
+  shutdown,      // flush() at a stop (SIGTERM): the session was cut, it did not end
+  time,          // a time window's end passed
+  end_of_input,  // flush() after a finite source (file, stdin) ended: every session ended
 };
 const char* to_string(CloseReason r) noexcept;
+/// Whether a window closed this way ends its session, so that the scorer judges the end (the
+/// end token; a session shorter than every normal training session). A session cut by a stop
+/// or an eviction has its events scored but no end: judged as ended, nearly every normal
+/// session still in flight at a restart would look truncated.
+constexpr bool ends_session(CloseReason r) noexcept {
+  return r == CloseReason::idle || r == CloseReason::time || r == CloseReason::end_of_input;
+}
 
 /// A window of events, emitted by the Windower. Events [0, released) appear in no later
 /// window; they are done once this window is scored and (if anomalous) delivered.

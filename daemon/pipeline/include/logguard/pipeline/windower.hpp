@@ -111,8 +111,9 @@ class Windower {
   /// When the next session (or the time stream) becomes idle, if any: tick() at or after
   /// this moment closes it. -1 when nothing can become idle.
   std::int64_t next_idle_ms() const noexcept;
-  /// Closes everything (shutdown).
-  void flush(std::vector<Window>& out);
+  /// Closes everything: `shutdown` at a stop (sessions cut), `end_of_input` when a finite
+  /// source ended (sessions complete).
+  void flush(std::vector<Window>& out, CloseReason reason = CloseReason::shutdown);
 
   /// A copy of the open state at `now_ms` (checkpoints).
   WindowerState state(std::int64_t now_ms) const;
