@@ -21,6 +21,12 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
 WORK=${2:-$ROOT/build/eval-bgl}
+mkdir -p "$WORK" && WORK=$(cd "$WORK" && pwd) && BUILD=$(cd "$BUILD" && pwd)
+# The shipped configs fine-tune the pretrained template encoder (models-cache/, looked up from the
+# repository root): fetch it first, so that the numbers measure what users get. Without it,
+# training warns and falls back to a from-scratch encoder (docs/evaluation.md, BGL).
+"$ROOT/scripts/fetch-models" >&2 || echo "WARNING: scripts/fetch-models failed: the template encoder trains from scratch" >&2
+cd "$ROOT"
 PROTOCOLS=${PROTOCOLS:-T80 T10 RAW TB}
 WINDOWS=${WINDOWS:-20 100}
 MODES=${MODES:-labelled normal_only unsupervised}

@@ -33,12 +33,14 @@ std::vector<std::string> encoder_texts(const std::vector<std::string>& t) {
 }  // namespace
 
 TemplateMapper::TemplateMapper(std::shared_ptr<const TemplateEncoder> encoder, std::vector<core::TemplateEntry> normal,
-                               std::vector<std::string> abnormal, float threshold, std::vector<std::string> unseen)
+                               std::vector<std::string> abnormal, float threshold, std::vector<std::string> unseen,
+                               bool abnormal_by_similarity)
     : encoder_(std::move(encoder)),
       normal_(std::move(normal)),
       abnormal_(std::move(abnormal)),
       unseen_(std::move(unseen)),
-      threshold_(threshold) {
+      threshold_(threshold),
+      abnormal_by_similarity_(abnormal_by_similarity) {
   std::vector<std::string> nt;
   for (const auto& t : normal_) nt.push_back(t.text);
   normal_emb_ = encoder_->encode(encoder_texts(nt));
@@ -59,7 +61,8 @@ TemplateMapper TemplateMapper::load(const std::string& bundle_dir) {
       normal.push_back(t);
   return TemplateMapper(std::move(enc), std::move(normal),
                         m.abnormal_templates.empty() ? m.encoder->abnormal_templates : m.abnormal_templates,
-                        static_cast<float>(m.encoder->threshold), m.unseen_templates);
+                        static_cast<float>(m.encoder->threshold), m.unseen_templates,
+                        m.encoder->abnormal_by_similarity);
 }
 
 MapResult TemplateMapper::classify(const float* e) const noexcept {
@@ -82,7 +85,10 @@ MapResult TemplateMapper::classify(const float* e) const noexcept {
     }
   }
   if (best_ab > r.nearest_similarity && best_ab >= threshold_) {
-    r.verdict = MapVerdict::abnormal;
+    // Nearer an abnormal template than any normal one: abnormal, or unknown where similarity
+    // is not trusted to say so; never mapped to the normal one.
+    if (abnormal_by_similarity_) r.verdict = MapVerdict::abnormal;
+    else r.nearest_abnormal = -1;
     r.similarity = best_ab;
   } else {
     r.nearest_abnormal = -1;

@@ -274,6 +274,35 @@ TEST_CASE("bundles carry the encoder; corrupt encoder files fail naming the file
   CHECK(mapper.threshold() == Approx(0.8f));
   CHECK(mapper.map(kNormal[1]).template_id == 2);
   CHECK(mapper.map(kAbnormal[0]).verdict == MapVerdict::abnormal);
+  CHECK(m.encoder->abnormal_by_similarity);
+
+  // abnormal_by_similarity false: a template nearest an abnormal one is unknown, and still not
+  // mapped to the normal template next to it. A manifest without the key (written before it
+  // existed) takes false for a from-scratch encoder, true for pretrained weights.
+  em.abnormal_by_similarity = false;
+  attach_encoder(dir, files, em);
+  REQUIRE_FALSE(read_manifest(dir).encoder->abnormal_by_similarity);
+  {
+    auto off = TemplateMapper::load(dir);
+    CHECK_FALSE(off.abnormal_by_similarity());
+    const auto r = off.map(kAbnormal[0]);
+    CHECK(r.verdict == MapVerdict::unknown);
+    CHECK(r.template_id == 0);
+    CHECK(r.nearest_abnormal == -1);
+    CHECK(off.map(kNormal[1]).template_id == 2);
+  }
+  const auto manifest_path = fs::path(dir) / "manifest.json";
+  auto without_key = [&](const std::string& base) {
+    auto j = nlohmann::json::parse(slurp(manifest_path));
+    j["encoder"].erase("abnormal_by_similarity");
+    j["encoder"]["base"] = base;
+    spit(manifest_path, j.dump());
+    return read_manifest(dir).encoder->abnormal_by_similarity;
+  };
+  CHECK_FALSE(without_key("scratch"));
+  CHECK(without_key("all-MiniLM-L6-v2"));
+  em.abnormal_by_similarity = true;
+  attach_encoder(dir, files, em);
 
   const auto weights = fs::path(dir) / "encoder" / "model.safetensors";
   auto bytes = slurp(weights);

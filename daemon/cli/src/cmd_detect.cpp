@@ -120,7 +120,11 @@ int run_detect(const DetectOptions& o) {
     throw core::LoadError(o.model + ": " + std::to_string(unknown) + " of " + std::to_string(events) +
                           " input events match no bundle template (more than --max-unknown-percent " +
                           std::to_string(static_cast<int>(o.max_unknown_percent)) +
-                          "): is this the log the bundle was trained for (same format, same parser)? "
+                          "): is this the log the bundle was trained for (same format, same parser)? " +
+                          (man.encoder && man.encoder->base == "scratch"
+                               ? "Its template encoder was trained from scratch (no pretrained weights), which maps "
+                                 "few new templates: run scripts/fetch-models and retrain. "
+                               : "") +
                           "Retrain on this log with `logguard train --input`, or raise --max-unknown-percent");
   const auto verdicts = scorer.score_sessions(in.sessions);
   std::ofstream out(o.output, std::ios::binary | std::ios::trunc);

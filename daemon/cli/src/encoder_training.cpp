@@ -69,7 +69,8 @@ void train_encoder(const ModelSection& model, const std::vector<core::Session>& 
   if (!c.weights.empty() && !fs::exists(c.weights)) {
     std::fprintf(stderr,
                  "WARNING: encoder weights `%s` not found (run scripts/fetch-models): training the template encoder "
-                 "FROM SCRATCH instead; mapping reworded messages will be weaker. The bundle records base \"scratch\".\n",
+                 "FROM SCRATCH instead: it knows only the training templates' words, so most new and reworded "
+                 "templates will resolve to unknown (docs/evaluation.md). The bundle records base \"scratch\".\n",
                  c.weights.c_str());
     c.weights.clear();
   }
@@ -91,6 +92,12 @@ void train_encoder(const ModelSection& model, const std::vector<core::Session>& 
   models::EncoderManifest em;
   em.base = c.weights.empty() ? "scratch" : fs::path(c.weights).filename().string();
   em.abnormal_templates = abnormal;
+  em.abnormal_by_similarity = c.abnormal_by_similarity.value_or(!c.weights.empty());
+  if (!em.abnormal_by_similarity && !abnormal.empty())
+    std::fprintf(stderr,
+                 "encoder: a new template nearest a labelled abnormal one resolves to unknown, not abnormal (%s; "
+                 "model.encoder.abnormal_by_similarity)\n",
+                 c.abnormal_by_similarity ? "configured" : "from-scratch encoder");
   em.negatives = "none";
   if (c.epochs > 0) {
     models::ContrastiveData data{texts, models::cooccurring_templates(seqs, ids), abnormal, {}};

@@ -312,6 +312,7 @@ TEST_CASE("missing encoder weights train the encoder from scratch with a warning
                t.file("t.csv", kTemplates), "--out", bundle}) == kOk);
   const auto m = nlohmann::json::parse(t.read("b/manifest.json"));
   CHECK(m["encoder"]["base"] == "scratch");
+  CHECK(m["encoder"]["abnormal_by_similarity"] == false);  // auto: only with pretrained weights
   CHECK(m.contains("detection"));
 
   // detect loads the encoder only when some input template is not a bundle template (and

@@ -309,6 +309,11 @@ ModelSection read_model(YamlSection s) {
     enc.get("delete_rate", e.delete_rate);
     enc.get("validation_variants", e.validation_variants);
     enc.get("hard_negatives", e.hard_negatives);
+    {  // `auto` (unset: only with pretrained weights), true or false
+      int choice = 0;
+      read_choice(enc, "abnormal_by_similarity", std::array{"auto", "true", "false"}, choice);
+      if (choice > 0) e.abnormal_by_similarity = choice == 1;
+    }
     std::int64_t eseed = static_cast<std::int64_t>(e.seed);
     enc.get("seed", eseed);
     e.seed = static_cast<std::uint64_t>(eseed);

@@ -189,6 +189,14 @@ model:
   CHECK(m.label.normal_only);
   CHECK(m.entity.field == "Node");
   CHECK(m.entity.window_ms == 600000);
+  // model.encoder.abnormal_by_similarity: auto (unset: decided by the weights), true, false.
+  auto abs = [](const char* v) {
+    return parse_app_config(std::string("model:\n  encoder: {abnormal_by_similarity: ") + v + "}\n", "e.yaml")
+        .model.encoder->abnormal_by_similarity;
+  };
+  CHECK(!abs("auto").has_value());
+  CHECK(abs("true") == std::optional<bool>(true));
+  CHECK(abs("false") == std::optional<bool>(false));
   // The pre-format-3 key still reads: `true` is the alarm weight.
   CHECK(parse_app_config("model:\n  detect: {unknown_is_anomalous: true}\n", "o.yaml").model.detect.unknown_score ==
         "alarm");
@@ -202,6 +210,8 @@ TEST_CASE("detection and calibration errors name the key", "[config][detection]"
   CHECK_THAT(error_of("model:\n  calibration: {unknown_score: loud}\n"), Catch::Contains("model.calibration.unknown_score"));
   CHECK_THAT(error_of("model:\n  calibration: {budget: 1}\n"), Catch::Contains("false_alarm_budget_percent"));
   CHECK_THAT(error_of("model:\n  train: {validation_split: middle}\n"), Catch::Contains("model.train.validation_split"));
+  CHECK_THAT(error_of("model:\n  encoder: {abnormal_by_similarity: maybe}\n"),
+             Catch::Contains("model.encoder.abnormal_by_similarity") && Catch::Contains("auto, true, false"));
   CHECK_THAT(error_of("model:\n  data:\n    label: {normal_values: [x]}\n"), Catch::Contains("model.data.label.field"));
   CHECK_THAT(error_of("model:\n  data:\n    label: {field: L}\n"), Catch::Contains("model.data.label"));
   CHECK_THAT(error_of("model:\n  data:\n    label: {field: L, normal_values: [a], training: some}\n"),

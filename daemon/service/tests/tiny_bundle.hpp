@@ -68,6 +68,7 @@ inline std::string tiny_encoder_bundle(const std::string& name, double threshold
   enc.save(files);
   models::EncoderManifest em;
   em.threshold = threshold;
+  em.abnormal_by_similarity = true;  // the mapping mechanism under test (a scratch encoder's default is false)
   em.threshold_method = "config";
   em.base = "scratch";
   em.negatives = "abnormal";

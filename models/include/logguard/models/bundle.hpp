@@ -50,6 +50,8 @@ struct EncoderManifest {
   std::string negatives;                       // "abnormal" (labelled), "normal", or "none" (not fine-tuned)
   std::vector<std::uint32_t> normal_ids;       // templates the mapper indexes (seen in normal sessions); empty = all
   std::vector<std::string> abnormal_templates; // labelled abnormal templates (indexed by the mapper)
+  bool abnormal_by_similarity = true;          // nearest an abnormal template (>= S) maps to abnormal;
+                                               // false: to unknown (absent: base != "scratch")
   std::map<std::string, double> metrics;       // fine_tune_seconds, val_normal_accuracy, ...
   std::map<std::string, BundleFile> files;     // name -> size and digest
 };

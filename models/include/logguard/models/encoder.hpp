@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,8 @@ struct EncoderConfig {
   int validation_variants = 20;   // noisy variants per normal template to choose S
   int hard_negatives = 0;         // per anchor per step: the anchor with one word replaced by a
                                   // word of another meaning, as extra negatives (0 = none)
+  std::optional<bool> abnormal_by_similarity;  // a template nearest a labelled abnormal one maps
+                                  // to abnormal; unset (`auto`) = only with pretrained weights
   std::uint64_t seed = 42;
   int threads = 1;
   // From-scratch shape (weights == ""):

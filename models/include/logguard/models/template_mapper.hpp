@@ -39,8 +39,10 @@ struct MapResult {
 class TemplateMapper {
  public:
   TemplateMapper(std::shared_ptr<const TemplateEncoder> encoder, std::vector<core::TemplateEntry> normal,
-                 std::vector<std::string> abnormal, float threshold, std::vector<std::string> unseen = {});
-  /// The bundle's encoder, its template table as the normal index, its threshold S.
+                 std::vector<std::string> abnormal, float threshold, std::vector<std::string> unseen = {},
+                 bool abnormal_by_similarity = true);
+  /// The bundle's encoder, its template table as the normal index, its threshold S and its
+  /// abnormal_by_similarity setting.
   static TemplateMapper load(const std::string& bundle_dir);
 
   MapResult map(std::string_view template_text) const noexcept;
@@ -49,6 +51,12 @@ class TemplateMapper {
   void forget(std::string_view template_text);
 
   float threshold() const noexcept { return threshold_; }
+  /// Whether a template nearer an abnormal template (cosine >= S) than any normal one maps to
+  /// abnormal (an alarm at any threshold). When false it is unknown, weighed like any new
+  /// template: the default for a from-scratch encoder, which knows only the training templates'
+  /// words, so that "nearer an abnormal template" mostly means "unlike the normal ones"
+  /// (docs/evaluation.md, "Without the pretrained weights").
+  bool abnormal_by_similarity() const noexcept { return abnormal_by_similarity_; }
   const std::vector<core::TemplateEntry>& normal() const noexcept { return normal_; }
   const std::vector<std::string>& abnormal() const noexcept { return abnormal_; }
   const TemplateEncoder& encoder() const noexcept { return *encoder_; }
@@ -61,6 +69,7 @@ class TemplateMapper {
   std::vector<std::string> abnormal_;
   std::vector<std::string> unseen_;
   float threshold_;
+  bool abnormal_by_similarity_;
   Embeddings normal_emb_, abnormal_emb_, unseen_emb_;
   mutable std::mutex mu_;
   mutable std::unordered_map<std::string, MapResult> cache_;
