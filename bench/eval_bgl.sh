@@ -42,7 +42,6 @@ TEMPLATES=${TEMPLATES:-period}
 LG=$BUILD/bin/logguard
 DATA=$ROOT/../shared/data
 CFG=$ROOT/configs/bgl/train.yaml
-mkdir -p "$WORK"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 row() {  # PROTOCOL WINDOW MODE MODEL JSON
@@ -60,8 +59,7 @@ sequences() {  # PROTOCOL TRAIN_FROM TRAIN_TO TEST_FROM TEST_TO
     local tpl=$d/templates.csv
     if [[ $TEMPLATES == period ]]; then  # the templates the training part holds
       tpl=$d/train-templates.csv
-      python3 "$ROOT/bench/period_templates.py" "$d/templates.csv" "$tpl" "$d/train" 2> /dev/null
-      echo "  MSMASS training table: $(($(wc -l < "$tpl") - 1)) of $(($(wc -l < "$d/templates.csv") - 1)) templates (those of the training part)"
+      echo "  MSMASS training table: $(python3 "$ROOT/bench/period_templates.py" "$d/templates.csv" "$tpl" "$d/train" 2>&1) (those of the training part)"
     fi
     for mode in $MODES; do
       local args=(--sequences "$d/train" --templates "$tpl")

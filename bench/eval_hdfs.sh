@@ -47,7 +47,6 @@ CFG=$ROOT/configs/hdfs/train.yaml
 TPL=$DATA/sequences/ait-aecid/templates/HDFS_templates.csv
 NORMAL=$DATA/sequences/ait-aecid/hdfs_loghub/hdfs_train
 ABNORMAL=$DATA/sequences/ait-aecid/hdfs_loghub/hdfs_test_abnormal
-mkdir -p "$WORK"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 row() { echo "RESULT $1 $2 $3"; }

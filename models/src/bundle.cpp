@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <cmath>
@@ -301,7 +300,7 @@ BundleManifest manifest_from_json(const std::string& text, const std::string& so
       em.negatives = e.value("negatives", "");
       em.normal_ids = e.value("normal_ids", std::vector<std::uint32_t>{});
       em.abnormal_templates = e.value("abnormal_templates", std::vector<std::string>{});
-      em.abnormal_by_similarity = e.value("abnormal_by_similarity", em.base != "scratch");
+      em.abnormal_by_similarity = e.value("abnormal_by_similarity", !em.from_scratch());
       em.metrics = e.value("metrics", std::map<std::string, double>{});
       for (const auto& [name, f] : e.at("files").items())
         em.files[name] = BundleFile{f.at("bytes").get<std::uint64_t>(), f.at("digest_xxh64").get<std::string>()};

@@ -121,7 +121,7 @@ int run_detect(const DetectOptions& o) {
                           " input events match no bundle template (more than --max-unknown-percent " +
                           std::to_string(static_cast<int>(o.max_unknown_percent)) +
                           "): is this the log the bundle was trained for (same format, same parser)? " +
-                          (man.encoder && man.encoder->base == "scratch"
+                          (man.encoder && man.encoder->from_scratch()
                                ? "Its template encoder was trained from scratch (no pretrained weights), which maps "
                                  "few new templates: run scripts/fetch-models and retrain. "
                                : "") +

@@ -90,7 +90,7 @@ void train_encoder(const ModelSection& model, const std::vector<core::Session>& 
   const models::NoiseFn noise = [gen](const std::string& t, std::uint64_t seed) { return gen->reword(t, seed); };
 
   models::EncoderManifest em;
-  em.base = c.weights.empty() ? "scratch" : fs::path(c.weights).filename().string();
+  em.base = c.weights.empty() ? models::kScratchEncoderBase : fs::path(c.weights).filename().string();
   em.abnormal_templates = abnormal;
   em.abnormal_by_similarity = c.abnormal_by_similarity.value_or(!c.weights.empty());
   if (!em.abnormal_by_similarity && !abnormal.empty())

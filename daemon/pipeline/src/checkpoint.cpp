@@ -1,6 +1,6 @@
 #include "logguard/pipeline/checkpoint.hpp"
-#include "logguard/core/file_io.hpp"
 
+#include "logguard/core/file_io.hpp"
 #include "logguard/core/sequences.hpp"
 
 #include <fcntl.h>
@@ -9,9 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <sstream>
 

@@ -126,7 +126,7 @@ std::unique_ptr<StreamRuntime> build_stream(ResolvedStream& r, const std::string
   const auto model = r.model->current();
   log_info("stream %s: model %s (W=%zu), chunks of %zu events sliding by %zu, %s records", s->name.c_str(),
            model->version.c_str(), model->shape.window, r.layout.length, r.layout.stride, core::to_string(r.input.kind));
-  if (const auto& enc = model->scorer.manifest().encoder; enc && enc->base == "scratch")
+  if (const auto& enc = model->scorer.manifest().encoder; enc && enc->from_scratch())
     log_warning("stream %s: the bundle's template encoder was trained from scratch (no pretrained weights): new "
                 "templates mostly resolve to unknown; run scripts/fetch-models and retrain for the paper's robust mapping",
                 s->name.c_str());

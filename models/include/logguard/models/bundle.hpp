@@ -41,6 +41,9 @@ struct BundleFile {
   std::string digest;  // xxh64 hex
 };
 
+/// EncoderManifest::base of an encoder trained without pretrained weights.
+inline constexpr const char* kScratchEncoderBase = "scratch";
+
 /// The template encoder stored in BUNDLE_DIR/<dir>/ (config.json, vocab.txt, model.safetensors).
 struct EncoderManifest {
   std::string dir = "encoder";
@@ -54,6 +57,9 @@ struct EncoderManifest {
                                                // false: to unknown (absent: base != "scratch")
   std::map<std::string, double> metrics;       // fine_tune_seconds, val_normal_accuracy, ...
   std::map<std::string, BundleFile> files;     // name -> size and digest
+
+  /// Trained without pretrained weights: it knows only the training templates' words.
+  bool from_scratch() const noexcept { return base == kScratchEncoderBase; }
 };
 
 struct BundleManifest {
