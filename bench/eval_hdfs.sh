@@ -15,6 +15,9 @@
 #   B   LogRobust labelled sessions (robust_log_train.csv then robust_log_valid.csv): the normal
 #       sessions of the first 80 % train, the last 20 % test. The files are sorted by label, so
 #       this test part is mostly anomalous and "file order" is not time order.
+#   BL  split B with its training part's labels (`train --labels`): every session of the first
+#       80 % trains; the anomalous ones stay out of normal training, their templates become the
+#       encoder's negatives and the threshold is chosen on labelled held-out sessions. Same test.
 # Raw lines end to end (parser -> template resolution -> model):
 #   R5K  the README flow: a bundle trained with the shipped config on the full hdfs_train
 #        sequences scores ../shared/data/hdfs/raw-5k/HDFS_5k.log (blocks labelled by its
@@ -26,7 +29,7 @@
 # them, so a template the test part brings goes through the encoder (bench/period_templates.py);
 # `all` -- the whole table (the bundle then resolves the test part's new templates to unknown by
 # text, bypassing the encoder). DeepLog and R5K (the README flow) always use the whole table.
-# Env: SPLITS ("A DL B R5K RA"), MODELS ("msmass deeplog novelty"), TEMPLATES ("period").
+# Env: SPLITS ("A DL B BL R5K RA"), MODELS ("msmass deeplog novelty"), TEMPLATES ("period").
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
@@ -37,7 +40,7 @@ mkdir -p "$WORK" && WORK=$(cd "$WORK" && pwd) && BUILD=$(cd "$BUILD" && pwd)
 # training warns and falls back to a from-scratch encoder (docs/evaluation.md, BGL).
 "$ROOT/scripts/fetch-models" >&2 || echo "WARNING: scripts/fetch-models failed: the template encoder trains from scratch" >&2
 cd "$ROOT"
-SPLITS=${SPLITS:-A DL B R5K RA}
+SPLITS=${SPLITS:-A DL B BL R5K RA}
 MODELS=${MODELS:-msmass deeplog novelty}
 TEMPLATES=${TEMPLATES:-period}
 [[ $TEMPLATES == period || $TEMPLATES == all ]] || { echo "TEMPLATES must be period or all" >&2; exit 2; }
@@ -85,6 +88,19 @@ split_b() {
   { echo "session,label"; tail -n +$((cut + 1)) "$d/all" | awk -F, '{print $1","$3}'; } > "$d/labels.csv"
 }
 
+split_bl() {
+  local d=$WORK/BL; mkdir -p "$d"
+  split_b
+  local n; n=$(wc -l < "$WORK/B/all"); local cut=$(( n * 8 / 10 ))
+  head -n "$cut" "$WORK/B/all" | awk -F, '{print $1","$2}' > "$d/train"
+  { echo "session,label"; head -n "$cut" "$WORK/B/all" | awk -F, '{print $1","$3}'; } > "$d/train-labels.csv"
+  cp "$WORK/B/train" "$d/train-normal"  # the baselines learn from normal sessions only
+  cp "$WORK/B/test" "$d/test"; cp "$WORK/B/labels.csv" "$d/labels.csv"
+  # B's files are sorted by label, so the tail of its training part holds no normal session:
+  # the held-out part is drawn at random (there is no time order to keep).
+  sed 's/^\(    validation_split:\) tail/\1 random/' "$CFG" > "$d/train.yaml"
+}
+
 sequences() {  # SPLIT
   local s=$1 d=$WORK/$1
   "split_${s,,}"
@@ -94,11 +110,14 @@ sequences() {  # SPLIT
     tpl=$d/train-templates.csv
     echo "  MSMASS training table: $(python3 "$ROOT/bench/period_templates.py" "$TPL" "$tpl" "$d/train" 2>&1) (those of the training sessions)"
   fi
+  local labels=() normal=$d/train cfg=$CFG
+  [[ -f $d/train-labels.csv ]] && labels=(--labels "$d/train-labels.csv") && normal=$d/train-normal
+  [[ -f $d/train.yaml ]] && cfg=$d/train.yaml
   for m in $MODELS; do
     case $m in
       msmass)
         /usr/bin/time -f "train msmass: %e s wall, %M KiB max RSS" \
-          "$LG" train --config "$CFG" --sequences "$d/train" --templates "$tpl" --out "$d/msmass.bundle" 2> "$d/msmass.train.log" ||
+          "$LG" train --config "$cfg" --sequences "$d/train" "${labels[@]}" --templates "$tpl" --out "$d/msmass.bundle" 2> "$d/msmass.train.log" ||
           { tail "$d/msmass.train.log"; exit 1; }
         grep -E "^(train: best|encoder: (fine|S)|calibration)|wall" "$d/msmass.train.log" | sed 's/^/  /'
         /usr/bin/time -f "  detect msmass: %e s wall, %M KiB max RSS" \
@@ -107,12 +126,12 @@ sequences() {  # SPLIT
         row "$s" msmass "$("$LG" evaluate --predictions "$d/msmass.jsonl" --labels "$d/labels.csv")" ;;
       deeplog)  # as published: g = 9, any miss
         /usr/bin/time -f "train deeplog: %e s wall" \
-          "$LG" train --config "$CFG" --model deeplog --sequences "$d/train" --templates "$TPL" --out "$d/deeplog.bundle" 2> "$d/deeplog.train.log"
+          "$LG" train --config "$CFG" --model deeplog --sequences "$normal" --templates "$TPL" --out "$d/deeplog.bundle" 2> "$d/deeplog.train.log"
         tail -1 "$d/deeplog.train.log" | sed 's/^/  /'
         "$LG" detect --model "$d/deeplog.bundle" --rule any_miss --sequences "$d/test" --templates "$TPL" --output "$d/deeplog.jsonl" 2> /dev/null
         row "$s" deeplog-g9 "$("$LG" evaluate --predictions "$d/deeplog.jsonl" --labels "$d/labels.csv")" ;;
       novelty)
-        row "$s" novelty "$(python3 "$ROOT/bench/baselines.py" novelty --boundaries --train "$d/train" --test "$d/test" --test-labels "$d/labels.csv")" ;;
+        row "$s" novelty "$(python3 "$ROOT/bench/baselines.py" novelty --boundaries --train "$normal" --test "$d/test" --test-labels "$d/labels.csv")" ;;
     esac
   done
 }

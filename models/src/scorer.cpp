@@ -65,13 +65,18 @@ struct Scorer::Impl {
   std::unique_ptr<TaskPool> pool;
   std::size_t tile_windows = 16;
 
-  // Model input token of a bundle id; abnormal events enter the model as unknown.
+  // Model token of a bundle id (tentatively mapped ids: the template's token + kTentTok);
+  // abnormal events enter the model as unknown, tentative ones as their template.
+  static constexpr std::int64_t kTentTok = std::int64_t{1} << 32;
   std::int64_t token(std::uint32_t id) const {
     if (id == kAbnormalTemplate) return kAbn;
-    auto it = tokens.find(id);
-    return it == tokens.end() ? kUnk : it->second;
+    const bool tentative = is_tentative(id);
+    auto it = tokens.find(plain_id(id));
+    if (it == tokens.end()) return kUnk;
+    return tentative ? it->second + kTentTok : it->second;
   }
-  static std::int64_t input_token(std::int64_t t) { return t == kAbn ? kUnk : t; }
+  static std::int64_t real_token(std::int64_t t) { return t >= kTentTok ? t - kTentTok : t; }
+  static std::int64_t input_token(std::int64_t t) { return t == kAbn ? kUnk : real_token(t); }
 
   // Scores the rows (one observed event each) of a forward pass into per-window statistics
   // and verdicts. `observed` holds tokens (kAbn for abnormal events), `rel_pos` the
@@ -138,8 +143,9 @@ struct Scorer::Impl {
     // Per window: the row deciding its evidence, by kind.
     std::vector<long> worst(out.size(), -1), first_unknown(out.size(), -1), first_abnormal(out.size(), -1),
         first_novel(out.size(), -1);
+    std::vector<char> tentative_miss(observed.size(), 0);  // a tentative event outside the top-K
     for (std::size_t r = 0; r < observed.size(); ++r) {
-      const auto tok = observed[r];
+      const auto tok = real_token(observed[r]);
       if (tok == kPad || tok == kBos) continue;
       auto& st = out[rows.window[r]].stats;
       const int pos = rows.rel[r];
@@ -151,16 +157,15 @@ struct Scorer::Impl {
         }
         continue;
       }
-      if (tok == kUnk) {
+      auto count_unknown = [&] {
         if (st.unknown++ == 0 || pos < st.first_unknown) {
           st.first_unknown = pos;
           first_unknown[w] = static_cast<long>(r);
         }
+      };
+      if (tok == kUnk) {
+        count_unknown();
         continue;
-      }
-      if (novel(rows.prev[r], tok) && (st.novel++ == 0 || pos < st.first_novel)) {
-        st.first_novel = pos;
-        first_novel[w] = static_cast<long>(r);
       }
       // Fractional rank: the rank among the candidates (the end token and the templates),
       // plus how far below the next more likely candidate it is (ln ratio of their softmax
@@ -173,6 +178,16 @@ struct Scorer::Impl {
         const float pa = std::exp(l[o] - rs.m) / rs.sum, ab = std::exp(rs.above - rs.m) / rs.sum;
         const double lr = std::log(std::max(1.0, static_cast<double>(ab) / std::max(1e-38, static_cast<double>(pa))));
         x = static_cast<float>(static_cast<double>(rs.rank) + lr / (1.0 + lr));
+      }
+      // A tentatively mapped template the model does not expect here is a new template.
+      if (observed[r] >= kTentTok && x >= static_cast<float>(K)) {
+        tentative_miss[r] = 1;
+        count_unknown();
+        continue;
+      }
+      if (novel(real_token(rows.prev[r]), tok) && (st.novel++ == 0 || pos < st.first_novel)) {
+        st.first_novel = pos;
+        first_novel[w] = static_cast<long>(r);
       }
       if (x > st.max_rank || st.max_rank_position < 0) {
         st.max_rank = x;
@@ -202,9 +217,9 @@ struct Scorer::Impl {
       const auto ur = static_cast<std::size_t>(row);
       Evidence e;
       e.position = static_cast<std::size_t>(rows.rel[ur]);
-      const auto tok = observed[ur];
+      const auto tok = real_token(observed[ur]);
       e.abnormal = tok == kAbn;
-      e.unknown = tok == kUnk;
+      e.unknown = tok == kUnk || tentative_miss[ur] != 0;
       e.observed = e.abnormal ? kAbnormalTemplate : e.unknown ? 0 : token_to_id[static_cast<std::size_t>(tok)];
       e.rank = (e.abnormal || e.unknown) ? 0.0 : static_cast<double>(st.max_rank);
       e.unknown_events = st.unknown;

@@ -7,12 +7,14 @@
 
 #include "logguard/core/error.hpp"
 #include "logguard/models/bundle.hpp"
+#include "logguard/models/scorer.hpp"
 
 namespace logguard::models {
 
 const char* to_string(MapVerdict v) noexcept {
   switch (v) {
     case MapVerdict::known: return "known";
+    case MapVerdict::tentative: return "tentative";
     case MapVerdict::abnormal: return "abnormal";
     default: return "unknown";
   }
@@ -34,13 +36,14 @@ std::vector<std::string> encoder_texts(const std::vector<std::string>& t) {
 
 TemplateMapper::TemplateMapper(std::shared_ptr<const TemplateEncoder> encoder, std::vector<core::TemplateEntry> normal,
                                std::vector<std::string> abnormal, float threshold, std::vector<std::string> unseen,
-                               bool abnormal_by_similarity)
+                               bool abnormal_by_similarity, float tentative_threshold)
     : encoder_(std::move(encoder)),
       normal_(std::move(normal)),
       abnormal_(std::move(abnormal)),
       unseen_(std::move(unseen)),
       threshold_(threshold),
-      abnormal_by_similarity_(abnormal_by_similarity) {
+      abnormal_by_similarity_(abnormal_by_similarity),
+      tentative_threshold_(std::min(tentative_threshold, threshold)) {
   std::vector<std::string> nt;
   for (const auto& t : normal_) nt.push_back(t.text);
   normal_emb_ = encoder_->encode(encoder_texts(nt));
@@ -62,7 +65,9 @@ TemplateMapper TemplateMapper::load(const std::string& bundle_dir) {
   return TemplateMapper(std::move(enc), std::move(normal),
                         m.abnormal_templates.empty() ? m.encoder->abnormal_templates : m.abnormal_templates,
                         static_cast<float>(m.encoder->threshold), m.unseen_templates,
-                        m.encoder->abnormal_by_similarity);
+                        m.encoder->abnormal_by_similarity,
+                        m.encoder->tentative_threshold > -1 ? static_cast<float>(m.encoder->tentative_threshold)
+                                                            : static_cast<float>(m.encoder->threshold));
 }
 
 MapResult TemplateMapper::classify(const float* e) const noexcept {
@@ -96,9 +101,15 @@ MapResult TemplateMapper::classify(const float* e) const noexcept {
     // match: the text is not a rewording of a normal template.
     float best_unseen = -2;
     for (std::size_t i = 0; i < unseen_.size(); ++i) best_unseen = std::max(best_unseen, dot(e, unseen_emb_.row(i), d));
-    if (r.nearest_id != 0 && r.nearest_similarity >= threshold_ && r.nearest_similarity >= best_unseen) {
-      r.verdict = MapVerdict::known;
-      r.template_id = r.nearest_id;
+    if (r.nearest_id != 0 && r.nearest_similarity >= best_unseen) {
+      if (r.nearest_similarity >= threshold_) {
+        r.verdict = MapVerdict::known;
+        r.template_id = r.nearest_id;
+      } else if (r.nearest_similarity >= tentative_threshold_ && !is_tentative(r.nearest_id) &&
+                 r.nearest_id < kTentativeBit) {
+        r.verdict = MapVerdict::tentative;
+        r.template_id = r.nearest_id;
+      }
     }
   }
   return r;
@@ -147,7 +158,7 @@ std::size_t TemplateMapper::cache_size() const {
 
 ThresholdChoice choose_threshold(const TemplateEncoder& encoder, const std::vector<std::string>& normal,
                                  const std::vector<std::string>& abnormal, const NoiseFn& noise, int variants,
-                                 std::uint64_t seed) {
+                                 std::uint64_t seed, const std::vector<int>& related) {
   ThresholdChoice c;
   const auto ne = encoder.encode(encoder_texts(normal));
   std::vector<std::string> vt;
@@ -172,7 +183,7 @@ ThresholdChoice choose_threshold(const TemplateEncoder& encoder, const std::vect
     return best;
   };
   // Correct variants contribute their cosine (accepted when >= S); wrong ones never count.
-  std::vector<float> correct, abn;
+  std::vector<float> correct, abn, sib;
   for (std::size_t v = 0; v < vt.size(); ++v) {
     std::size_t arg = 0;
     const float s = best_normal(ve.row(v), &arg);
@@ -182,21 +193,48 @@ ThresholdChoice choose_threshold(const TemplateEncoder& encoder, const std::vect
     std::size_t arg = 0;
     abn.push_back(best_normal(ae.row(a), &arg));
   }
+  // Leave one out: each normal template against the others stands for a new message of the
+  // same system -- another message, not a rewording, so it must stay below S. A pair that
+  // fine-tuning pulled together on purpose (related[i] == j or related[j] == i: the paper's
+  // related-template positives) is not a negative.
+  auto paired = [&](std::size_t i, std::size_t j) {
+    auto rel = [&](std::size_t a, std::size_t b) { return a < related.size() && related[a] == static_cast<int>(b); };
+    return rel(i, j) || rel(j, i);
+  };
+  // A sibling nearer than the median rewording is as close as a rewording (often one message
+  // the parser split in two): it says nothing about where S should be and is left out.
   std::sort(correct.begin(), correct.end());
+  const float median = correct.empty() ? 1.0f : correct[correct.size() / 2];
+  for (std::size_t i = 0; i < normal.size(); ++i) {
+    float best = -2;
+    for (std::size_t j = 0; j < normal.size(); ++j)
+      if (j != i && !paired(i, j)) best = std::max(best, dot(ne.row(i), ne.row(j), d));
+    if (best > -2 && best < median) sib.push_back(best);
+  }
   std::sort(abn.begin(), abn.end());
+  std::sort(sib.begin(), sib.end());  // (correct is sorted above)
   c.normal_variants = vt.size();
   c.abnormal_templates = abnormal.size();
+  c.sibling_templates = sib.size();
+  auto below = [](const std::vector<float>& v, float S) {
+    return v.empty() ? 1.0
+                     : static_cast<double>(std::lower_bound(v.begin(), v.end(), S) - v.begin()) /
+                           static_cast<double>(v.size());
+  };
+  // Accepted variants, and the negatives (abnormal and sibling templates pooled) kept out.
+  std::vector<float> neg(abn);
+  neg.insert(neg.end(), sib.begin(), sib.end());
+  std::sort(neg.begin(), neg.end());
   auto eval = [&](float S) {
     const auto acc = static_cast<double>(correct.end() - std::lower_bound(correct.begin(), correct.end(), S));
-    const auto rej = static_cast<double>(std::lower_bound(abn.begin(), abn.end(), S) - abn.begin());
-    return std::pair{vt.empty() ? 1.0 : acc / static_cast<double>(vt.size()),
-                     abn.empty() ? 1.0 : rej / static_cast<double>(abn.size())};
+    return std::pair{vt.empty() ? 1.0 : acc / static_cast<double>(vt.size()), below(neg, S)};
   };
-  if (!abn.empty()) {
-    c.method = "balanced";
+  c.quantile_threshold = std::max(0.05f, (correct.empty() ? 0.5f : correct[correct.size() / 100]) - 0.02f);
+  if (!neg.empty()) {
+    c.method = abn.empty() ? "balanced-siblings" : "balanced";
     std::vector<float> cand(correct);
-    cand.insert(cand.end(), abn.begin(), abn.end());
-    for (auto& x : abn) cand.push_back(std::nextafter(x, 2.0f));
+    cand.insert(cand.end(), neg.begin(), neg.end());
+    for (auto x : neg) cand.push_back(std::nextafter(x, 2.0f));
     std::sort(cand.begin(), cand.end());
     double best = -1;
     std::size_t first = 0;
@@ -219,11 +257,12 @@ ThresholdChoice choose_threshold(const TemplateEncoder& encoder, const std::vect
     c.threshold = (am + rm >= best - 1e-12) ? mid : cand[first];
   } else {
     c.method = "normal-quantile";
-    const float q = correct.empty() ? 0.5f : correct[correct.size() / 100];
-    c.threshold = std::max(0.05f, q - 0.02f);
+    c.threshold = c.quantile_threshold;
   }
   c.threshold = std::clamp(c.threshold, 0.01f, 0.999f);
-  std::tie(c.normal_accuracy, c.abnormal_rejected) = eval(c.threshold);
+  c.normal_accuracy = eval(c.threshold).first;
+  c.abnormal_rejected = below(abn, c.threshold);
+  c.siblings_rejected = below(sib, c.threshold);
   return c;
 }
 

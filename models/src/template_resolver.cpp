@@ -17,6 +17,7 @@ const char* to_string(Resolution r) noexcept {
     case Resolution::exact: return "exact";
     case Resolution::pattern: return "pattern";
     case Resolution::similar: return "similar";
+    case Resolution::tentative: return "tentative";
     case Resolution::abnormal: return "abnormal";
     case Resolution::unseen: return "unseen";
     default: return "unknown";
@@ -78,6 +79,9 @@ ResolvedTemplate from_map_result(const MapResult& m) {
   if (m.verdict == MapVerdict::known) {
     r.id = m.template_id;
     r.how = Resolution::similar;
+  } else if (m.verdict == MapVerdict::tentative) {
+    r.id = tentative_id(m.template_id);
+    r.how = Resolution::tentative;
   } else if (m.verdict == MapVerdict::abnormal) {
     r.id = kAbnormalTemplate;
     r.how = Resolution::abnormal;
@@ -103,6 +107,7 @@ std::unordered_map<std::uint32_t, std::uint32_t> TemplateResolver::map_table(con
       case Resolution::exact: ++st.exact; break;
       case Resolution::pattern: ++st.pattern; break;
       case Resolution::similar: ++st.similar; break;
+      case Resolution::tentative: ++st.tentative; break;
       case Resolution::abnormal: ++st.abnormal; break;
       case Resolution::unseen: ++st.unseen; break;
       default: ++st.unknown;

@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -199,14 +200,64 @@ TEST_CASE("contrastive fine-tuning maps noisy variants to their template and kee
   CHECK(losses.back() < losses.front());
 
   const auto eval_noise = basic_noise(0.1, 0.1, 0.1);  // other seeds, adds swaps
-  const auto choice = choose_threshold(enc, kNormal, kAbnormal, eval_noise, 10, 99);
-  INFO("S=" << choice.threshold << " acc=" << choice.normal_accuracy << " rej=" << choice.abnormal_rejected);
+  const std::vector<int> related{1, 0, 0, 4, 3, 2};  // the pairs fine-tuning pulled together
+  const auto choice = choose_threshold(enc, kNormal, kAbnormal, eval_noise, 10, 99, related);
+  INFO("S=" << choice.threshold << " acc=" << choice.normal_accuracy << " rej=" << choice.abnormal_rejected
+               << " siblings=" << choice.siblings_rejected);
   CHECK(choice.method == "balanced");
-  CHECK(choice.normal_accuracy >= 0.9);
+  CHECK(choice.abnormal_rejected == 1.0);
+  CHECK(choice.sibling_templates <= kNormal.size());
+
+  // Without labels the negatives are the other normal templates (leave one out, the related
+  // pairs excepted): S is chosen where variants mapped right plus siblings kept below S is
+  // largest. Without the related pairs, the pairs fine-tuning pulled together count too.
+  const auto sim = similarity_matrix(enc, kNormal);
+  const std::size_t n = kNormal.size();
+  auto siblings = [&](bool skip_related) {
+    std::vector<float> sib(n, -2.0f);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j)
+        if (i != j && !(skip_related && (related[i] == static_cast<int>(j) || related[j] == static_cast<int>(i))))
+          sib[i] = std::max(sib[i], sim[i * n + j]);
+    return sib;
+  };
+  auto count_below = [&](const std::vector<float>& sib, float S) {
+    return static_cast<double>(std::count_if(sib.begin(), sib.end(), [&](float x) { return x < S; }));
+  };
+  for (const bool with_related : {true, false}) {
+    const auto loo = choose_threshold(enc, kNormal, {}, eval_noise, 10, 99, with_related ? related : std::vector<int>{});
+    INFO("related " << with_related << " S=" << loo.threshold << " acc=" << loo.normal_accuracy);
+    CHECK(loo.method == "balanced-siblings");
+    CHECK(loo.abnormal_templates == 0);
+    CHECK(loo.abnormal_rejected == 1.0);
+    // Siblings nearer than the median right variant are left out; S stays below that median,
+    // so every sibling below S is one of the negatives.
+    CHECK(loo.sibling_templates <= n);
+    CHECK(loo.siblings_rejected * static_cast<double>(loo.sibling_templates) ==
+          Approx(count_below(siblings(with_related), loo.threshold)));
+    // Never worse than S = -1 (every variant, no sibling) or S = 1 (no variant, every sibling).
+    CHECK(loo.normal_accuracy + loo.siblings_rejected >= 1.0);
+    CHECK(choose_threshold(enc, kNormal, {}, eval_noise, 10, 99, related).threshold ==
+          choose_threshold(enc, kNormal, {}, eval_noise, 10, 99, related).threshold);  // seeded
+  }
+  CHECK(choose_threshold(enc, {kNormal[0]}, {}, eval_noise, 10, 99).method == "normal-quantile");
 
   std::vector<core::TemplateEntry> index;
   for (std::size_t i = 0; i < kNormal.size(); ++i) index.push_back({static_cast<std::uint32_t>(10 + i), kNormal[i]});
-  TemplateMapper mapper(std::make_shared<const TemplateEncoder>(std::move(enc)), index, {}, choice.threshold);
+  // This toy encoder keeps its six templates close together (siblings ~0.96), so the chosen S
+  // is high; the mapping itself is checked just above the abnormal templates' best cosine.
+  float s_abnormal = -1;
+  {
+    const auto ae = enc.encode(kAbnormal), ne = enc.encode(kNormal);
+    for (std::size_t a = 0; a < kAbnormal.size(); ++a)
+      for (std::size_t i = 0; i < n; ++i) {
+        float dotp = 0;
+        for (int k = 0; k < enc.dim(); ++k) dotp += ae.row(a)[k] * ne.row(i)[k];
+        s_abnormal = std::max(s_abnormal, dotp);
+      }
+  }
+  const auto shared = std::make_shared<const TemplateEncoder>(std::move(enc));
+  TemplateMapper mapper(shared, index, {}, s_abnormal + 1e-3f);
   const auto m = mapper.map("Receiving the block <*> src: <*> dest: <*>");
   CHECK(m.verdict == MapVerdict::known);
   CHECK(m.template_id == 10);
@@ -214,9 +265,21 @@ TEST_CASE("contrastive fine-tuning maps noisy variants to their template and kee
   CHECK(mapper.cache_size() == 2);
   mapper.forget(kNormal[2]);
   CHECK(mapper.cache_size() == 1);
-  std::size_t kept_out = 0;
-  for (const auto& a : kAbnormal) kept_out += mapper.map(a).verdict != MapVerdict::known;
-  CHECK(kept_out >= 2);
+  for (const auto& a : kAbnormal) CHECK(mapper.map(a).verdict != MapVerdict::known);
+
+  // The tentative band [tentative_threshold, S): the nearest template, flagged for the scorer
+  // to judge in context; without a band (tentative_threshold >= S) the same text is unknown.
+  const std::string variant = "Receiving the block <*> src: <*> dest: <*>";
+  TemplateMapper strict(shared, index, {}, 0.9999f, {}, true, -1.0f);
+  const auto t = strict.map(variant);
+  CHECK(t.verdict == MapVerdict::tentative);
+  CHECK(t.template_id == t.nearest_id);
+  CHECK(t.nearest_similarity < 0.9999f);
+  CHECK(strict.map(kNormal[2]).verdict == MapVerdict::known);
+  CHECK(std::string(to_string(MapVerdict::tentative)) == "tentative");
+  TemplateMapper no_band(shared, index, {}, 0.9999f);
+  CHECK(no_band.tentative_threshold() == Approx(0.9999f));
+  CHECK(no_band.map(variant).verdict == MapVerdict::unknown);
 }
 
 TEST_CASE("hard negatives join the anchor's negatives and need a generator", "[models][encoder][train]") {
@@ -275,6 +338,14 @@ TEST_CASE("bundles carry the encoder; corrupt encoder files fail naming the file
   CHECK(mapper.map(kNormal[1]).template_id == 2);
   CHECK(mapper.map(kAbnormal[0]).verdict == MapVerdict::abnormal);
   CHECK(m.encoder->abnormal_by_similarity);
+  CHECK(m.encoder->tentative_threshold == -1);  // not set: no tentative band
+  CHECK(mapper.tentative_threshold() == Approx(0.8f));
+  em.tentative_threshold = 0.5;
+  attach_encoder(dir, files, em);
+  CHECK(read_manifest(dir).encoder->tentative_threshold == Approx(0.5));
+  CHECK(TemplateMapper::load(dir).tentative_threshold() == Approx(0.5f));
+  em.tentative_threshold = -1;
+  attach_encoder(dir, files, em);
 
   // abnormal_by_similarity false: a template nearest an abnormal one is unknown, and still not
   // mapped to the normal template next to it. A manifest without the key (written before it

@@ -406,6 +406,43 @@ TEST_CASE("templates rare in training are recorded and scored as unknown", "[mod
   CHECK(!(v0[0].evidence && v0[0].evidence->unknown));  // without the setting 9 is a known template
 }
 
+// A tentatively mapped event (TemplateMapper's band below S) counts as its template where the
+// model ranks that template in the top-K, else as an unknown template; code that does not know
+// the flag reads such an id as unknown.
+TEST_CASE("tentative events are judged in context: expected -> their template, else unknown", "[models][scorer]") {
+  static_assert(is_tentative(tentative_id(7)) && plain_id(tentative_id(7)) == 7 && !is_tentative(7));
+  static_assert(!is_tentative(kAbnormalTemplate) && !is_tentative(kEndOfSession) && !is_tentative(kStartOfSession));
+  DetectConfig dc;
+  dc.top_k = 2;
+  const auto scorer = Scorer::load(tiny_bundle(ModelKind::msmass), dc);
+  const core::Session base{"n", {1, 2, 3, 4, 3, 5, 6, 8}, -1};
+  auto with = [&](std::uint32_t id) {
+    auto s = base;
+    s.events[1] = id;  // after 1 the grammar writes 2
+    const std::vector<core::Session> one{s};
+    int unknown = 0;
+    float worst = 0;
+    const auto stats = scorer.session_window_stats(one);
+    for (const auto& w : stats.at(0)) {
+      unknown += w.unknown;
+      worst = std::max(worst, w.max_rank);
+    }
+    return std::pair{unknown, worst};
+  };
+  const auto plain = with(2), expected = with(tentative_id(2));
+  CHECK(expected.first == plain.first);  // where 2 is expected, a tentative 2 is a 2
+  CHECK(expected.second == Approx(plain.second));
+  CHECK(plain.first == 0);
+  const auto unexpected = with(tentative_id(6)), as_unknown = with(0), as_six = with(6);
+  CHECK(as_six.first == 0);                       // a known 6 there is a rank miss ...
+  CHECK(as_six.second >= 2.0f);
+  CHECK(unexpected.first == as_unknown.first);    // ... a tentative 6 there is a new template
+  CHECK(unexpected.first > 0);
+  const auto v = scorer.score_sessions(std::vector<core::Session>{{"t", {1, tentative_id(6), 3, 4, 3, 5, 6, 8}, -1}});
+  REQUIRE(v.at(0).evidence);
+  CHECK(v[0].evidence->unknown);
+  CHECK(v[0].evidence->position == 1);
+}
 // The native engine (the default on the CPU) against LibTorch on a trained bundle: every
 // model window of normal and violating sessions and of random sequences gets the same verdict,
 // the same statistics (fractional ranks within 1e-3) and the same evidence; two scoring threads

@@ -103,9 +103,9 @@ int run_detect(const DetectOptions& o) {
   models::ResolveStats rs;
   const auto map = resolver.map_table(in.templates, &rs, parser_texts);
   std::fprintf(stderr,
-               "detect: %zu input templates: %zu exact, %zu pattern, %zu similar (encoder), %zu abnormal, %zu unseen in "
-               "normal training, %zu unknown\n",
-               in.templates.size(), rs.exact, rs.pattern, rs.similar, rs.abnormal, rs.unseen, rs.unknown);
+               "detect: %zu input templates: %zu exact, %zu pattern, %zu similar (encoder), %zu tentative (encoder, judged "
+               "in context), %zu abnormal, %zu unseen in normal training, %zu unknown\n",
+               in.templates.size(), rs.exact, rs.pattern, rs.similar, rs.tentative, rs.abnormal, rs.unseen, rs.unknown);
   std::size_t unknown = 0, abnormal = 0, events = 0;
   for (auto& s : in.sessions)
     for (auto& e : s.events) {

@@ -45,26 +45,27 @@ int run_map(const MapOptions& o) {
   std::vector<std::string> texts;
   for (const auto& t : input) texts.push_back(t.text);
   const auto results = mapper.map_batch(texts);
-  std::size_t counts[3] = {0, 0, 0};
+  std::size_t counts[4] = {0, 0, 0, 0};  // by MapVerdict
   if (format == "csv") *out << "EventId,EventTemplate,MappedId,MappedTemplate,Similarity,Verdict\n";
   for (std::size_t i = 0; i < input.size(); ++i) {
     const auto& r = results[i];
     ++counts[static_cast<int>(r.verdict)];
     std::string mapped;
-    if (r.verdict == models::MapVerdict::known) mapped = *text_of.at(r.template_id);
+    const bool mapped_id = r.verdict == models::MapVerdict::known || r.verdict == models::MapVerdict::tentative;
+    if (mapped_id) mapped = *text_of.at(r.template_id);
     else if (r.verdict == models::MapVerdict::abnormal) mapped = mapper.abnormal()[static_cast<std::size_t>(r.nearest_abnormal)];
     char sim[32];
     std::snprintf(sim, sizeof sim, "%.4f", r.similarity);
     if (format == "csv") {
       *out << input[i].id << ',' << core::csv_field(input[i].text) << ','
-           << (r.verdict == models::MapVerdict::known ? std::to_string(r.template_id) : std::string()) << ','
+           << (mapped_id ? std::to_string(r.template_id) : std::string()) << ','
            << core::csv_field(mapped) << ',' << sim << ',' << models::to_string(r.verdict) << '\n';
     } else {
       nlohmann::json j = {{"id", input[i].id},
                           {"template", input[i].text},
                           {"verdict", models::to_string(r.verdict)},
                           {"similarity", std::stod(sim)},
-                          {"mapped_id", r.verdict == models::MapVerdict::known ? nlohmann::json(r.template_id) : nullptr},
+                          {"mapped_id", mapped_id ? nlohmann::json(r.template_id) : nullptr},
                           {"mapped_template", mapped.empty() ? nlohmann::json(nullptr) : nlohmann::json(mapped)},
                           {"nearest_id", r.nearest_id},
                           {"nearest_similarity", r.nearest_similarity}};
@@ -72,8 +73,8 @@ int run_map(const MapOptions& o) {
     }
   }
   out->flush();
-  std::fprintf(stderr, "map: %zu templates: %zu known, %zu abnormal, %zu unknown (S %.4f)\n", input.size(), counts[0],
-               counts[1], counts[2], mapper.threshold());
+  std::fprintf(stderr, "map: %zu templates: %zu known, %zu tentative, %zu abnormal, %zu unknown (S %.4f, tentative from %.4f)\n",
+               input.size(), counts[0], counts[1], counts[2], counts[3], mapper.threshold(), mapper.tentative_threshold());
 
   if (!o.matrix.empty()) {
     // Rows/columns: the input templates, labelled by what the bundle knows about them.

@@ -111,10 +111,10 @@ void calibrate_bundle(const ModelSection& m, const std::string& bundle_dir, cons
   const auto& r = d.report;
   std::fprintf(stderr,
                "calibration: %zu held-out normal %ss (%zu anomalous), %zu events, %zu unknown (templates: %zu exact, "
-               "%zu pattern, %zu similar, %zu abnormal, %zu unseen, %zu unknown); threshold %.3f (%s, budget %.3g %%): "
+               "%zu pattern, %zu similar, %zu tentative, %zu abnormal, %zu unseen, %zu unknown); threshold %.3f (%s, budget %.3g %%): "
                "held-out false alarms %.4f%s\n",
                r.normal_units, r.unit.c_str(), r.anomalous_units, r.events, r.unknown_events, rs.exact, rs.pattern, rs.similar,
-               rs.abnormal, rs.unseen, rs.unknown, d.threshold, d.threshold_method.c_str(), d.false_alarm_budget_percent,
+               rs.tentative, rs.abnormal, rs.unseen, rs.unknown, d.threshold, d.threshold_method.c_str(), d.false_alarm_budget_percent,
                r.false_alarm_rate,
                r.anomalous_units ? (", recall " + std::to_string(r.recall)).c_str() : "");
   if (r.normal_units * d.false_alarm_budget_percent / 100.0 < 1.0)

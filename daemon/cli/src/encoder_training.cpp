@@ -99,8 +99,10 @@ void train_encoder(const ModelSection& model, const std::vector<core::Session>& 
                  "model.encoder.abnormal_by_similarity)\n",
                  c.abnormal_by_similarity ? "configured" : "from-scratch encoder");
   em.negatives = "none";
+  std::vector<int> related;  // the related-template positives fine-tuning pulls together
   if (c.epochs > 0) {
-    models::ContrastiveData data{texts, models::cooccurring_templates(seqs, ids), abnormal, {}};
+    related = models::cooccurring_templates(seqs, ids);
+    models::ContrastiveData data{texts, related, abnormal, {}};
     if (c.hard_negatives > 0) {
       // Replacement words: WordNet's, or (half of the draws) the words of the training templates.
       auto pool = std::make_shared<std::vector<std::string>>();
@@ -127,17 +129,29 @@ void train_encoder(const ModelSection& model, const std::vector<core::Session>& 
   }
   // Validation variants use other seeds than training (same training flavour: the evaluation
   // flavour stays unseen until the benchmark).
-  const auto choice = models::choose_threshold(encoder, texts, abnormal, noise, c.validation_variants, c.seed + 7777);
+  const auto choice = models::choose_threshold(encoder, texts, abnormal, noise, c.validation_variants, c.seed + 7777, related);
   em.metrics["val_normal_accuracy"] = choice.normal_accuracy;
   em.metrics["val_abnormal_rejected"] = choice.abnormal_rejected;
   em.metrics["val_normal_variants"] = static_cast<double>(choice.normal_variants);
   em.metrics["val_abnormal_templates"] = static_cast<double>(choice.abnormal_templates);
+  em.metrics["val_siblings_rejected"] = choice.siblings_rejected;
+  em.metrics["val_sibling_templates"] = static_cast<double>(choice.sibling_templates);
   em.metrics["auto_threshold"] = choice.threshold;
   em.threshold = c.threshold > 0 ? c.threshold : choice.threshold;
   em.threshold_method = c.threshold > 0 ? "config" : choice.method;
-  std::fprintf(stderr, "encoder: S = %.4f (%s); validation: %.4f of %zu normal variants map right, %.4f of %zu abnormal rejected at auto S %.4f\n",
+  std::fprintf(stderr,
+               "encoder: S = %.4f (%s); validation: %.4f of %zu normal variants map right, %.4f of %zu abnormal and "
+               "%.4f of %zu other normal templates (leave one out) stay below auto S %.4f\n",
                em.threshold, em.threshold_method.c_str(), choice.normal_accuracy, choice.normal_variants,
-               choice.abnormal_rejected, choice.abnormal_templates, choice.threshold);
+               choice.abnormal_rejected, choice.abnormal_templates, choice.siblings_rejected, choice.sibling_templates,
+               choice.threshold);
+  // The tentative band: from the cosine nearly every validation rewording reaches up to S.
+  em.tentative_threshold = c.tentative_mapping && choice.quantile_threshold < em.threshold ? choice.quantile_threshold : -1;
+  if (em.tentative_threshold > -1)
+    std::fprintf(stderr,
+                 "encoder: templates with cosine in [%.4f, S) map tentatively: kept where the model expects their "
+                 "nearest template, else unknown (model.encoder.tentative_mapping)\n",
+                 em.tentative_threshold);
   em.normal_ids = ids;
   const auto tmp = (fs::path(bundle_dir) / "encoder.tmp").string();
   fs::remove_all(tmp);

@@ -197,6 +197,9 @@ model:
   CHECK(!abs("auto").has_value());
   CHECK(abs("true") == std::optional<bool>(true));
   CHECK(abs("false") == std::optional<bool>(false));
+  // model.encoder.tentative_mapping: on unless switched off.
+  CHECK(parse_app_config("model:\n  encoder: {epochs: 1}\n", "e.yaml").model.encoder->tentative_mapping);
+  CHECK_FALSE(parse_app_config("model:\n  encoder: {tentative_mapping: false}\n", "e.yaml").model.encoder->tentative_mapping);
   // The pre-format-3 key still reads: `true` is the alarm weight.
   CHECK(parse_app_config("model:\n  detect: {unknown_is_anomalous: true}\n", "o.yaml").model.detect.unknown_score ==
         "alarm");
@@ -210,6 +213,7 @@ TEST_CASE("detection and calibration errors name the key", "[config][detection]"
   CHECK_THAT(error_of("model:\n  calibration: {unknown_score: loud}\n"), Catch::Contains("model.calibration.unknown_score"));
   CHECK_THAT(error_of("model:\n  calibration: {budget: 1}\n"), Catch::Contains("false_alarm_budget_percent"));
   CHECK_THAT(error_of("model:\n  train: {validation_split: middle}\n"), Catch::Contains("model.train.validation_split"));
+  CHECK_THAT(error_of("model:\n  encoder: {tentative_mapping: sometimes}\n"), Catch::Contains("model.encoder.tentative_mapping"));
   CHECK_THAT(error_of("model:\n  encoder: {abnormal_by_similarity: maybe}\n"),
              Catch::Contains("model.encoder.abnormal_by_similarity") && Catch::Contains("auto, true, false"));
   CHECK_THAT(error_of("model:\n  data:\n    label: {normal_values: [x]}\n"), Catch::Contains("model.data.label.field"));

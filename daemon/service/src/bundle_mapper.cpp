@@ -34,7 +34,8 @@ core::TemplateId BundleMapper::lookup(core::TemplateId parser_id, std::string_vi
   if (!exact && registry_) {
     // A decision of the running model from the registry (ids outside the vocabulary: ignored).
     if (auto hit = registry_->find(normalized, m.version);
-        hit && (hit->bundle_id == 0 || hit->bundle_id == models::kAbnormalTemplate || m.text.count(hit->bundle_id))) {
+        hit && (hit->bundle_id == 0 || hit->bundle_id == models::kAbnormalTemplate ||
+                m.text.count(models::plain_id(hit->bundle_id)))) {
       id = hit->bundle_id;
       adopted = true;
       ++stats_.templates_adopted;
@@ -51,7 +52,9 @@ core::TemplateId BundleMapper::lookup(core::TemplateId parser_id, std::string_vi
     const std::size_t before = m.semantic->cache_size();
     const auto t0 = std::chrono::steady_clock::now();
     const auto r = m.semantic->map(text);  // noexcept: a failure is unknown (0)
-    id = r.verdict == models::MapVerdict::abnormal ? models::kAbnormalTemplate : r.template_id;
+    id = r.verdict == models::MapVerdict::abnormal    ? models::kAbnormalTemplate
+         : r.verdict == models::MapVerdict::tentative ? models::tentative_id(r.template_id)
+                                                      : r.template_id;
     similarity = r.similarity;
     if (m.semantic->cache_size() != before) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -55,6 +55,8 @@ struct EncoderManifest {
   std::vector<std::string> abnormal_templates; // labelled abnormal templates (indexed by the mapper)
   bool abnormal_by_similarity = true;          // nearest an abnormal template (>= S) maps to abnormal;
                                                // false: to unknown (absent: base != "scratch")
+  double tentative_threshold = -1;             // cosine in [this, S): mapped tentatively (scorer.hpp,
+                                               // kTentativeBit); -1 (absent): no tentative band
   std::map<std::string, double> metrics;       // fine_tune_seconds, val_normal_accuracy, ...
   std::map<std::string, BundleFile> files;     // name -> size and digest
 

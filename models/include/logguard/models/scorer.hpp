@@ -34,6 +34,14 @@ inline constexpr std::uint32_t kStartOfSession = 0xFFFFFFFEu;
 inline constexpr std::uint32_t kEndOfSession = 0xFFFFFFFFu;
 /// Pseudo template id of an event whose template is labelled abnormal.
 inline constexpr std::uint32_t kAbnormalTemplate = 0xFFFFFFFDu;
+/// Flag on a bundle id: the event's template was mapped *tentatively* to that template (cosine
+/// in the bundle's band [tentative_threshold, S), TemplateMapper): it counts as that template
+/// at a position where the model ranks it among the top-K, else as an unknown template. Code
+/// that does not know the flag finds no such id in the bundle: unknown, the safe reading.
+inline constexpr std::uint32_t kTentativeBit = 0x40000000u;
+constexpr bool is_tentative(std::uint32_t id) noexcept { return id >= kTentativeBit && id < 0x80000000u; }
+constexpr std::uint32_t tentative_id(std::uint32_t id) noexcept { return id | kTentativeBit; }
+constexpr std::uint32_t plain_id(std::uint32_t id) noexcept { return is_tentative(id) ? id & ~kTentativeBit : id; }
 
 struct Prediction {
   std::uint32_t template_id = 0;  // bundle template id

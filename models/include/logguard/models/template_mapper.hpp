@@ -24,11 +24,11 @@
 
 namespace logguard::models {
 
-enum class MapVerdict { known, abnormal, unknown };
+enum class MapVerdict { known, tentative, abnormal, unknown };
 const char* to_string(MapVerdict v) noexcept;
 
 struct MapResult {
-  std::uint32_t template_id = 0;  // bundle template id when verdict == known, else 0
+  std::uint32_t template_id = 0;  // bundle template id when verdict == known or tentative, else 0
   MapVerdict verdict = MapVerdict::unknown;
   float similarity = 0;           // cosine to the most similar indexed template
   std::uint32_t nearest_id = 0;   // most similar normal template (0 if none)
@@ -40,7 +40,7 @@ class TemplateMapper {
  public:
   TemplateMapper(std::shared_ptr<const TemplateEncoder> encoder, std::vector<core::TemplateEntry> normal,
                  std::vector<std::string> abnormal, float threshold, std::vector<std::string> unseen = {},
-                 bool abnormal_by_similarity = true);
+                 bool abnormal_by_similarity = true, float tentative_threshold = 2.0f);
   /// The bundle's encoder, its template table as the normal index, its threshold S and its
   /// abnormal_by_similarity setting.
   static TemplateMapper load(const std::string& bundle_dir);
@@ -51,6 +51,10 @@ class TemplateMapper {
   void forget(std::string_view template_text);
 
   float threshold() const noexcept { return threshold_; }
+  /// Lower end of the tentative band: a template whose nearest normal template has cosine in
+  /// [tentative_threshold, S) maps to it tentatively (MapVerdict::tentative; the scorer keeps
+  /// it where the model expects that template, else counts it unknown). >= S: no band.
+  float tentative_threshold() const noexcept { return tentative_threshold_; }
   /// Whether a template nearer an abnormal template (cosine >= S) than any normal one maps to
   /// abnormal (an alarm at any threshold). When false it is unknown, weighed like any new
   /// template: the default for a from-scratch encoder, which knows only the training templates'
@@ -70,6 +74,7 @@ class TemplateMapper {
   std::vector<std::string> unseen_;
   float threshold_;
   bool abnormal_by_similarity_;
+  float tentative_threshold_;
   Embeddings normal_emb_, abnormal_emb_, unseen_emb_;
   mutable std::mutex mu_;
   mutable std::unordered_map<std::string, MapResult> cache_;
@@ -78,19 +83,28 @@ class TemplateMapper {
 /// How S was chosen and what it gives on the validation data.
 struct ThresholdChoice {
   float threshold = 0;
-  std::string method;              // "balanced" (normal variants vs abnormal) or "normal-quantile"
+  std::string method;              // "balanced" (variants vs abnormal and sibling templates),
+                                   // "balanced-siblings" (no abnormal template) or "normal-quantile"
   double normal_accuracy = 0;      // noisy variants mapped to their own template at S
-  double abnormal_rejected = 0;    // abnormal templates whose best normal cosine < S (NaN-free: 1 if none)
-  std::size_t normal_variants = 0, abnormal_templates = 0;
+  double abnormal_rejected = 0;    // abnormal templates whose best normal cosine < S (1 if none)
+  double siblings_rejected = 0;    // normal templates whose best cosine to another one < S (1 if none)
+  float quantile_threshold = 0;    // the 1st percentile of the right variants' cosine minus 0.02:
+                                   // nearly every rewording reaches it (the tentative band's floor)
+  std::size_t normal_variants = 0, abnormal_templates = 0, sibling_templates = 0;
 };
 
 /// Chooses S: validation = `variants` noisy variants of every normal template (from `noise`,
-/// seeded) and the abnormal templates. With abnormal templates S maximises
-/// normal_accuracy + abnormal_rejected (midpoint of the best interval); without, S is the 1st
-/// percentile of the correct variants' cosine minus 0.02.
+/// seeded; positives), and as negatives the abnormal templates and, leaving one out, every
+/// normal template against the others ("another message of the same system": a new message
+/// must not map onto a known one just because the system wrote both; pairs in `related`,
+/// the related-template positives of fine-tuning, and siblings nearer than the median right
+/// variant -- as close as a rewording, often one message split by the parser -- excepted).
+/// S maximises
+/// normal_accuracy + the share of negatives below S (midpoint of the best interval); with
+/// no negative at all, S is quantile_threshold ("normal-quantile").
 ThresholdChoice choose_threshold(const TemplateEncoder& encoder, const std::vector<std::string>& normal,
                                  const std::vector<std::string>& abnormal, const NoiseFn& noise, int variants,
-                                 std::uint64_t seed);
+                                 std::uint64_t seed, const std::vector<int>& related = {});
 
 /// Cosine similarity matrix of the templates' embeddings (row-major n x n).
 std::vector<float> similarity_matrix(const TemplateEncoder& encoder, const std::vector<std::string>& templates);

@@ -8,7 +8,8 @@
 //      e.g. "<*>Deleting block<*>file<*>"): the most specific table pattern the text fits
 //      (core::TemplatePatternSet) -> that template (or kAbnormalTemplate);
 //   3. bundles with a template encoder: cosine >= S to a normal template -> its id, to an
-//      abnormal one -> kAbnormalTemplate (models::TemplateMapper);
+//      abnormal one -> kAbnormalTemplate (models::TemplateMapper); cosine in the bundle's
+//      tentative band below S -> tentative_id(its id) (judged by the scorer in context);
 //   4. else unknown (0).
 //
 // Lifecycle: built from a manifest (and the bundle's TemplateMapper when it has an encoder);
@@ -28,7 +29,7 @@
 
 namespace logguard::models {
 
-enum class Resolution { exact, pattern, similar, abnormal, unseen, unknown };
+enum class Resolution { exact, pattern, similar, tentative, abnormal, unseen, unknown };
 const char* to_string(Resolution r) noexcept;
 
 struct ResolvedTemplate {
@@ -38,7 +39,7 @@ struct ResolvedTemplate {
 };
 
 struct ResolveStats {
-  std::size_t exact = 0, pattern = 0, similar = 0, abnormal = 0, unseen = 0, unknown = 0;
+  std::size_t exact = 0, pattern = 0, similar = 0, tentative = 0, abnormal = 0, unseen = 0, unknown = 0;
 };
 
 class TemplateResolver {
