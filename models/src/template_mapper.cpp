@@ -158,7 +158,9 @@ std::size_t TemplateMapper::cache_size() const {
 
 ThresholdChoice choose_threshold(const TemplateEncoder& encoder, const std::vector<std::string>& normal,
                                  const std::vector<std::string>& abnormal, const NoiseFn& noise, int variants,
-                                 std::uint64_t seed, const std::vector<int>& related) {
+                                 std::uint64_t seed, const std::vector<int>* siblings) {
+  static const std::vector<int> kNone;
+  const auto& related = siblings ? *siblings : kNone;
   ThresholdChoice c;
   const auto ne = encoder.encode(encoder_texts(normal));
   std::vector<std::string> vt;
@@ -205,7 +207,7 @@ ThresholdChoice choose_threshold(const TemplateEncoder& encoder, const std::vect
   // the parser split in two): it says nothing about where S should be and is left out.
   std::sort(correct.begin(), correct.end());
   const float median = correct.empty() ? 1.0f : correct[correct.size() / 2];
-  for (std::size_t i = 0; i < normal.size(); ++i) {
+  for (std::size_t i = 0; siblings && i < normal.size(); ++i) {
     float best = -2;
     for (std::size_t j = 0; j < normal.size(); ++j)
       if (j != i && !paired(i, j)) best = std::max(best, dot(ne.row(i), ne.row(j), d));

@@ -201,7 +201,7 @@ TEST_CASE("contrastive fine-tuning maps noisy variants to their template and kee
 
   const auto eval_noise = basic_noise(0.1, 0.1, 0.1);  // other seeds, adds swaps
   const std::vector<int> related{1, 0, 0, 4, 3, 2};  // the pairs fine-tuning pulled together
-  const auto choice = choose_threshold(enc, kNormal, kAbnormal, eval_noise, 10, 99, related);
+  const auto choice = choose_threshold(enc, kNormal, kAbnormal, eval_noise, 10, 99, &related);
   INFO("S=" << choice.threshold << " acc=" << choice.normal_accuracy << " rej=" << choice.abnormal_rejected
                << " siblings=" << choice.siblings_rejected);
   CHECK(choice.method == "balanced");
@@ -225,7 +225,8 @@ TEST_CASE("contrastive fine-tuning maps noisy variants to their template and kee
     return static_cast<double>(std::count_if(sib.begin(), sib.end(), [&](float x) { return x < S; }));
   };
   for (const bool with_related : {true, false}) {
-    const auto loo = choose_threshold(enc, kNormal, {}, eval_noise, 10, 99, with_related ? related : std::vector<int>{});
+    const std::vector<int> none;
+    const auto loo = choose_threshold(enc, kNormal, {}, eval_noise, 10, 99, with_related ? &related : &none);
     INFO("related " << with_related << " S=" << loo.threshold << " acc=" << loo.normal_accuracy);
     CHECK(loo.method == "balanced-siblings");
     CHECK(loo.abnormal_templates == 0);
@@ -237,10 +238,16 @@ TEST_CASE("contrastive fine-tuning maps noisy variants to their template and kee
           Approx(count_below(siblings(with_related), loo.threshold)));
     // Never worse than S = -1 (every variant, no sibling) or S = 1 (no variant, every sibling).
     CHECK(loo.normal_accuracy + loo.siblings_rejected >= 1.0);
-    CHECK(choose_threshold(enc, kNormal, {}, eval_noise, 10, 99, related).threshold ==
-          choose_threshold(enc, kNormal, {}, eval_noise, 10, 99, related).threshold);  // seeded
+    CHECK(choose_threshold(enc, kNormal, {}, eval_noise, 10, 99, &related).threshold ==
+          choose_threshold(enc, kNormal, {}, eval_noise, 10, 99, &related).threshold);  // seeded
   }
-  CHECK(choose_threshold(enc, {kNormal[0]}, {}, eval_noise, 10, 99).method == "normal-quantile");
+  CHECK(choose_threshold(enc, {kNormal[0]}, {}, eval_noise, 10, 99, &related).method == "normal-quantile");
+  // Without siblings (model.encoder.sibling_negatives: false, the default) and without labels:
+  // the normal-quantile rule, which is also the tentative band's floor.
+  const auto plain = choose_threshold(enc, kNormal, {}, eval_noise, 10, 99);
+  CHECK(plain.method == "normal-quantile");
+  CHECK(plain.sibling_templates == 0);
+  CHECK(plain.threshold == Approx(plain.quantile_threshold));
 
   std::vector<core::TemplateEntry> index;
   for (std::size_t i = 0; i < kNormal.size(); ++i) index.push_back({static_cast<std::uint32_t>(10 + i), kNormal[i]});

@@ -129,7 +129,8 @@ void train_encoder(const ModelSection& model, const std::vector<core::Session>& 
   }
   // Validation variants use other seeds than training (same training flavour: the evaluation
   // flavour stays unseen until the benchmark).
-  const auto choice = models::choose_threshold(encoder, texts, abnormal, noise, c.validation_variants, c.seed + 7777, related);
+  const auto choice = models::choose_threshold(encoder, texts, abnormal, noise, c.validation_variants, c.seed + 7777,
+                                                c.sibling_negatives ? &related : nullptr);
   em.metrics["val_normal_accuracy"] = choice.normal_accuracy;
   em.metrics["val_abnormal_rejected"] = choice.abnormal_rejected;
   em.metrics["val_normal_variants"] = static_cast<double>(choice.normal_variants);
@@ -146,7 +147,9 @@ void train_encoder(const ModelSection& model, const std::vector<core::Session>& 
                choice.abnormal_rejected, choice.abnormal_templates, choice.siblings_rejected, choice.sibling_templates,
                choice.threshold);
   // The tentative band: from the cosine nearly every validation rewording reaches up to S.
-  em.tentative_threshold = c.tentative_mapping && choice.quantile_threshold < em.threshold ? choice.quantile_threshold : -1;
+  // (Only with sibling negatives, whose S sits well above that rule; model.encoder.*.)
+  em.tentative_threshold =
+      c.sibling_negatives && c.tentative_mapping && choice.quantile_threshold < em.threshold ? choice.quantile_threshold : -1;
   if (em.tentative_threshold > -1)
     std::fprintf(stderr,
                  "encoder: templates with cosine in [%.4f, S) map tentatively: kept where the model expects their "

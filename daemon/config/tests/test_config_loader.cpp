@@ -200,6 +200,9 @@ model:
   // model.encoder.tentative_mapping: on unless switched off.
   CHECK(parse_app_config("model:\n  encoder: {epochs: 1}\n", "e.yaml").model.encoder->tentative_mapping);
   CHECK_FALSE(parse_app_config("model:\n  encoder: {tentative_mapping: false}\n", "e.yaml").model.encoder->tentative_mapping);
+  // model.encoder.sibling_negatives: off unless switched on.
+  CHECK_FALSE(parse_app_config("model:\n  encoder: {epochs: 1}\n", "e.yaml").model.encoder->sibling_negatives);
+  CHECK(parse_app_config("model:\n  encoder: {sibling_negatives: true}\n", "e.yaml").model.encoder->sibling_negatives);
   // The pre-format-3 key still reads: `true` is the alarm weight.
   CHECK(parse_app_config("model:\n  detect: {unknown_is_anomalous: true}\n", "o.yaml").model.detect.unknown_score ==
         "alarm");

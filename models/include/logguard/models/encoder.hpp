@@ -40,7 +40,8 @@ struct EncoderConfig {
                                   // word of another meaning, as extra negatives (0 = none)
   std::optional<bool> abnormal_by_similarity;  // a template nearest a labelled abnormal one maps
                                   // to abnormal; unset (`auto`) = only with pretrained weights
-  bool tentative_mapping = true;  // a template below S but within the band every rewording of the
+  bool sibling_negatives = false;  // S also against the other normal templates (leave one out)
+  bool tentative_mapping = true;  // with sibling_negatives: a template below S but within the band every rewording of the
                                   // validation reached maps tentatively: kept where the model
                                   // expects its nearest template, else unknown (scorer.hpp)
   std::uint64_t seed = 42;

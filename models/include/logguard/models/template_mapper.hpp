@@ -94,9 +94,10 @@ struct ThresholdChoice {
 };
 
 /// Chooses S: validation = `variants` noisy variants of every normal template (from `noise`,
-/// seeded; positives), and as negatives the abnormal templates and, leaving one out, every
-/// normal template against the others ("another message of the same system": a new message
-/// must not map onto a known one just because the system wrote both; pairs in `related`,
+/// seeded; positives), and as negatives the abnormal templates and, when `siblings` is given
+/// (the related-template index of fine-tuning, or empty), leaving one out, every normal
+/// template against the others ("another message of the same system": a new message
+/// must not map onto a known one just because the system wrote both; pairs in `*siblings`,
 /// the related-template positives of fine-tuning, and siblings nearer than the median right
 /// variant -- as close as a rewording, often one message split by the parser -- excepted).
 /// S maximises
@@ -104,7 +105,7 @@ struct ThresholdChoice {
 /// no negative at all, S is quantile_threshold ("normal-quantile").
 ThresholdChoice choose_threshold(const TemplateEncoder& encoder, const std::vector<std::string>& normal,
                                  const std::vector<std::string>& abnormal, const NoiseFn& noise, int variants,
-                                 std::uint64_t seed, const std::vector<int>& related = {});
+                                 std::uint64_t seed, const std::vector<int>* siblings = nullptr);
 
 /// Cosine similarity matrix of the templates' embeddings (row-major n x n).
 std::vector<float> similarity_matrix(const TemplateEncoder& encoder, const std::vector<std::string>& templates);
