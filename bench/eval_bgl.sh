@@ -44,8 +44,9 @@ DATA=$ROOT/../shared/data
 CFG=$ROOT/configs/bgl/train.yaml
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-row() {  # PROTOCOL WINDOW MODE MODEL JSON
-  echo "RESULT $1 w$2 $3 $4 $5"
+row() {  # PROTOCOL WINDOW (lines, or a word) MODE MODEL JSON
+  local w=$2; [[ $w =~ ^[0-9]+$ ]] && w=w$w
+  echo "RESULT $1 $w $3 $4 $5"
 }
 
 sequences() {  # PROTOCOL TRAIN_FROM TRAIN_TO TEST_FROM TEST_TO
@@ -117,7 +118,7 @@ thunderbird() {  # all normal: false alarms only
   grep -E "^calibration" "$d/train.log.err" | sed 's/^/  /'
   "$LG" detect --model "$d/msmass" --input "$d/test.log" --output "$d/msmass.jsonl" 2> "$d/detect.log"
   tail -1 "$d/detect.log"
-  row TB w20 labelled msmass "$("$LG" evaluate --predictions "$d/msmass.jsonl")"
+  row TB 20 labelled msmass "$("$LG" evaluate --predictions "$d/msmass.jsonl")"
 }
 
 for p in $PROTOCOLS; do
