@@ -143,7 +143,6 @@ struct Scorer::Impl {
     // Per window: the row deciding its evidence, by kind.
     std::vector<long> worst(out.size(), -1), first_unknown(out.size(), -1), first_abnormal(out.size(), -1),
         first_novel(out.size(), -1);
-    std::vector<char> tentative_miss(observed.size(), 0);  // a tentative event outside the top-K
     for (std::size_t r = 0; r < observed.size(); ++r) {
       const auto tok = real_token(observed[r]);
       if (tok == kPad || tok == kBos) continue;
@@ -181,7 +180,6 @@ struct Scorer::Impl {
       }
       // A tentatively mapped template the model does not expect here is a new template.
       if (observed[r] >= kTentTok && x >= static_cast<float>(K)) {
-        tentative_miss[r] = 1;
         count_unknown();
         continue;
       }
@@ -219,7 +217,7 @@ struct Scorer::Impl {
       e.position = static_cast<std::size_t>(rows.rel[ur]);
       const auto tok = real_token(observed[ur]);
       e.abnormal = tok == kAbn;
-      e.unknown = tok == kUnk || tentative_miss[ur] != 0;
+      e.unknown = row == first_unknown[w];  // an unknown template or a tentative one outside the top-K
       e.observed = e.abnormal ? kAbnormalTemplate : e.unknown ? 0 : token_to_id[static_cast<std::size_t>(tok)];
       e.rank = (e.abnormal || e.unknown) ? 0.0 : static_cast<double>(st.max_rank);
       e.unknown_events = st.unknown;

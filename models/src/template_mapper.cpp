@@ -105,8 +105,7 @@ MapResult TemplateMapper::classify(const float* e) const noexcept {
       if (r.nearest_similarity >= threshold_) {
         r.verdict = MapVerdict::known;
         r.template_id = r.nearest_id;
-      } else if (r.nearest_similarity >= tentative_threshold_ && !is_tentative(r.nearest_id) &&
-                 r.nearest_id < kTentativeBit) {
+      } else if (r.nearest_similarity >= tentative_threshold_ && r.nearest_id < kTentativeBit) {
         r.verdict = MapVerdict::tentative;
         r.template_id = r.nearest_id;
       }

@@ -238,9 +238,9 @@ TEST_CASE("contrastive fine-tuning maps noisy variants to their template and kee
           Approx(count_below(siblings(with_related), loo.threshold)));
     // Never worse than S = -1 (every variant, no sibling) or S = 1 (no variant, every sibling).
     CHECK(loo.normal_accuracy + loo.siblings_rejected >= 1.0);
-    CHECK(choose_threshold(enc, kNormal, {}, eval_noise, 10, 99, &related).threshold ==
-          choose_threshold(enc, kNormal, {}, eval_noise, 10, 99, &related).threshold);  // seeded
   }
+  CHECK(choose_threshold(enc, kNormal, {}, eval_noise, 10, 99, &related).threshold ==
+        choose_threshold(enc, kNormal, {}, eval_noise, 10, 99, &related).threshold);  // seeded
   CHECK(choose_threshold(enc, {kNormal[0]}, {}, eval_noise, 10, 99, &related).method == "normal-quantile");
   // Without siblings (model.encoder.sibling_negatives: false, the default) and without labels:
   // the normal-quantile rule, which is also the tentative band's floor.

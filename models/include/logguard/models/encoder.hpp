@@ -41,9 +41,10 @@ struct EncoderConfig {
   std::optional<bool> abnormal_by_similarity;  // a template nearest a labelled abnormal one maps
                                   // to abnormal; unset (`auto`) = only with pretrained weights
   bool sibling_negatives = false;  // S also against the other normal templates (leave one out)
-  bool tentative_mapping = true;  // with sibling_negatives: a template below S but within the band every rewording of the
-                                  // validation reached maps tentatively: kept where the model
-                                  // expects its nearest template, else unknown (scorer.hpp)
+  bool tentative_mapping = true;  // with sibling_negatives: a template below S but within the
+                                  // band nearly every validation rewording reaches maps
+                                  // tentatively: kept where the model expects its nearest
+                                  // template, else unknown (scorer.hpp)
   std::uint64_t seed = 42;
   int threads = 1;
   // From-scratch shape (weights == ""):

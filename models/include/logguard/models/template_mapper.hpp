@@ -100,9 +100,8 @@ struct ThresholdChoice {
 /// must not map onto a known one just because the system wrote both; pairs in `*siblings`,
 /// the related-template positives of fine-tuning, and siblings nearer than the median right
 /// variant -- as close as a rewording, often one message split by the parser -- excepted).
-/// S maximises
-/// normal_accuracy + the share of negatives below S (midpoint of the best interval); with
-/// no negative at all, S is quantile_threshold ("normal-quantile").
+/// S maximises normal_accuracy + the share of negatives below S (midpoint of the best
+/// interval); with no negative at all, S is quantile_threshold ("normal-quantile").
 ThresholdChoice choose_threshold(const TemplateEncoder& encoder, const std::vector<std::string>& normal,
                                  const std::vector<std::string>& abnormal, const NoiseFn& noise, int variants,
                                  std::uint64_t seed, const std::vector<int>* siblings = nullptr);
