@@ -20,8 +20,8 @@
 # every variant (experiments, e.g. ENC_SET="tau=0.1 train_layers=0"); TAG names the outputs
 # (outputs TAG-VARIANT.*), so experiments do not overwrite each other. LATENCY=0 skips step 1.
 # 3. mapping under noise with the evaluation flavour of `logguard noise` (other synonyms,
-#    other inserted/deleted words than training): bench/eval_robustness.sh's mapping stage
-#    (MAP_VARIANTS per normal template) and bench/score_mapping.py;
+#    other inserted/deleted words than training): mapping_stage below (MAP_VARIANTS per
+#    template, seed 1) and bench/score_mapping.py;
 # 4. the cosine-similarity matrix of the 29 HDFS templates (`logguard map --similarity-matrix`)
 #    and its heat map (bench/plot_similarity.py, PNG into docs/img/ when PLOT=1 and a venv
 #    with matplotlib is at .venv-e1).
@@ -69,8 +69,41 @@ train_variant() {  # NAME CONFIG [train options...]
   /usr/bin/time -f "encoder $n: %e s wall, %M KiB max RSS" \
     "$LG" train --config "$c" --sequences "$WORK/train" --templates "$TPL" --out "$WORK/$n.bundle" --encoder-only "$@" \
     2>&1 | tee "$WORK/$n.train.log"
-  STAGES=mapping MAP_VARIANTS=$MAP_VARIANTS ENCODER_BUNDLE=$WORK/$n.bundle bench/eval_robustness.sh "$BUILD" "$WORK/$n.rob" \
-    2>&1 | tee "$WORK/$n.mapping.txt"
+  mapping_stage "$WORK/$n.rob/mapping" "$WORK/$n.bundle" 2>&1 | tee "$WORK/$n.mapping.txt"
+}
+
+# Mapping under noise: evaluation-flavour variants of every HDFS template (normal: ids in a
+# normal session; abnormal: ids only in anomalous ones), mapped by BUNDLE, scored by
+# bench/score_mapping.py (which reads this directory layout).
+mapping_stage() {  # DIR BUNDLE
+  local md=$1 bundle=$2 f
+  mkdir -p "$md"
+  cut -d, -f2 "$NORMAL" | tr ' ' '\n' | grep . | sort -un > "$md/normal.ids"
+  cut -d, -f2 "$ABNORMAL" | tr ' ' '\n' | grep . | sort -un | grep -vxFf "$md/normal.ids" > "$md/abnormal.ids"
+  "$LG" noise --templates "$TPL" --variants "$MAP_VARIANTS" --seed 1 --flavour evaluation \
+    --out-templates "$md/all_variants.csv" 2> "$md/noise.log"
+  python3 - "$md" <<'EOF'
+import csv, sys
+md = sys.argv[1]
+normal = {int(x) for x in open(md + "/normal.ids")}
+abnormal = {int(x) for x in open(md + "/abnormal.ids")}
+rows = list(csv.DictReader(open(md + "/all_variants.csv", newline="")))
+def write(name, ids, originals):
+    kept = [r for r in rows if int(r["SourceId"]) in ids and (r["EventId"] == r["SourceId"]) == originals]
+    with open(f"{md}/{name}.csv", "w", newline="") as out:
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["EventId", "EventTemplate", "SourceId"])
+        for r in kept:
+            w.writerow([r["EventId"], r["EventTemplate"], r["SourceId"]])
+    return len(kept)
+print("mapping inputs: %d evaluation-flavour variants of %d normal templates, %d abnormal templates, %d variants of them"
+      % (write("normal_variants", normal, False), len(normal), write("abnormal", abnormal, True),
+         write("abnormal_variants", abnormal, False)))
+EOF
+  for f in normal_variants abnormal abnormal_variants; do
+    "$LG" map --model "$bundle" --templates "$md/$f.csv" --output "$md/$f.map.jsonl" 2>> "$md/map.log"
+  done
+  python3 bench/score_mapping.py "$md"
 }
 
 for v in $VARIANTS; do

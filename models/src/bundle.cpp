@@ -195,6 +195,7 @@ std::string manifest_to_json(const BundleManifest& m) {
                     {"normal_ids", e.normal_ids},
                     {"abnormal_templates", e.abnormal_templates},
                     {"abnormal_by_similarity", e.abnormal_by_similarity},
+                    {"abnormal_threshold", e.abnormal_threshold},
                     {"tentative_threshold", e.tentative_threshold},
                     {"metrics", e.metrics},
                     {"files", files}};
@@ -302,6 +303,9 @@ BundleManifest manifest_from_json(const std::string& text, const std::string& so
       em.normal_ids = e.value("normal_ids", std::vector<std::uint32_t>{});
       em.abnormal_templates = e.value("abnormal_templates", std::vector<std::string>{});
       em.abnormal_by_similarity = e.value("abnormal_by_similarity", !em.from_scratch());
+      em.abnormal_threshold = e.value("abnormal_threshold", -1.0);
+      if (!(em.abnormal_threshold >= -1 && em.abnormal_threshold < 1))
+        throw LoadError(source + ": encoder.abnormal_threshold outside [-1, 1)");
       em.tentative_threshold = e.value("tentative_threshold", -1.0);
       if (!(em.tentative_threshold >= -1 && em.tentative_threshold < 1))
         throw LoadError(source + ": encoder.tentative_threshold outside [-1, 1)");

@@ -190,7 +190,7 @@ FineTuneResult fine_tune(TemplateEncoder& encoder, const ContrastiveData& data, 
   auto& net = impl.net;
   const auto t0 = std::chrono::steady_clock::now();
   FineTuneResult r;
-  r.negatives = data.abnormal.empty() ? "normal" : "abnormal";
+  r.negatives = data.abnormal.empty() ? "normal" : c.normal_negatives ? "abnormal+normal" : "abnormal";
 
   // Freeze everything below the top train_layers layers.
   const int L = net->spec.layers;
@@ -215,6 +215,12 @@ FineTuneResult fine_tune(TemplateEncoder& encoder, const ContrastiveData& data, 
   for (const auto& t : data.abnormal) abnormal.push_back(encoder_text(t));
   const std::size_t N = normal.size();
   constexpr std::size_t kMaxNegatives = 64;
+  // Negatives: the abnormal templates; the other normal templates when none are labelled, or
+  // besides them (normal_negatives). With a handful of labelled templates and nothing else to
+  // push against, fine-tuning pulls every normal template together, and a new message of the
+  // system then lands near one of them (BGL's first 10,000 lines: 2 abnormal templates).
+  std::vector<std::string> pool = abnormal;
+  if (abnormal.empty() || c.normal_negatives) pool.insert(pool.end(), normal.begin(), normal.end());
 
   net->train();
   for (int epoch = 1; epoch <= c.epochs; ++epoch) {
@@ -256,7 +262,6 @@ FineTuneResult fine_tune(TemplateEncoder& encoder, const ContrastiveData& data, 
             texts.push_back(t);
           }
         std::vector<std::int64_t> neg_rows;
-        const auto& pool = abnormal.empty() ? normal : abnormal;
         std::vector<std::size_t> pick(pool.size());
         for (std::size_t i = 0; i < pick.size(); ++i) pick[i] = i;
         if (pick.size() > kMaxNegatives) {

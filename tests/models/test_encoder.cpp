@@ -186,6 +186,35 @@ TEST_CASE("co-occurring templates come from session neighbourhoods", "[models][e
   CHECK(rel == std::vector<int>{1, 0, 0, -1});  // ties: the lower index
 }
 
+TEST_CASE("with one labelled abnormal template, normal negatives keep the normal templates apart",
+          "[models][encoder][train]") {
+  // Pushed only away from one abnormal template, the normal templates move together; with the
+  // other normal templates as negatives too (model.encoder.normal_negatives, the default) they
+  // stay apart, so a new message of the system is less likely to land on one of them.
+  const std::vector<int> related{1, 0, 0, 4, 3, 2};
+  auto mean_sibling_cosine = [&](bool normal_negatives) {
+    auto c = tiny_encoder_config();
+    c.normal_negatives = normal_negatives;
+    auto enc = TemplateEncoder::from_scratch(c, kNormal);
+    const auto r = fine_tune(enc, ContrastiveData{kNormal, related, {kAbnormal[0]}}, c, basic_noise(0.15, 0.15, 0.0));
+    CHECK(r.negatives == (normal_negatives ? "abnormal+normal" : "abnormal"));
+    const auto sim = similarity_matrix(enc, kNormal);
+    const std::size_t n = kNormal.size();
+    double sum = 0;
+    int pairs = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j)
+        if (i != j && related[i] != static_cast<int>(j) && related[j] != static_cast<int>(i)) {
+          sum += sim[i * n + j];
+          ++pairs;
+        }
+    return sum / pairs;
+  };
+  const double with = mean_sibling_cosine(true), without = mean_sibling_cosine(false);
+  INFO("mean cosine between unrelated normal templates: with normal negatives " << with << ", without " << without);
+  CHECK(with < without);
+}
+
 TEST_CASE("contrastive fine-tuning maps noisy variants to their template and keeps abnormal ones out",
           "[models][encoder][train]") {
   auto c = tiny_encoder_config();
@@ -194,7 +223,7 @@ TEST_CASE("contrastive fine-tuning maps noisy variants to their template and kee
   ContrastiveData data{kNormal, {1, 0, 0, 4, 3, 2}, kAbnormal};
   std::vector<double> losses;
   const auto r = fine_tune(enc, data, c, train_noise, [&](const FineTuneEpoch& e) { losses.push_back(e.loss); });
-  CHECK(r.negatives == "abnormal");
+  CHECK(r.negatives == (c.normal_negatives ? "abnormal+normal" : "abnormal"));
   CHECK(r.epochs == c.epochs);
   REQUIRE(losses.size() == static_cast<std::size_t>(c.epochs));
   CHECK(losses.back() < losses.front());
@@ -207,6 +236,16 @@ TEST_CASE("contrastive fine-tuning maps noisy variants to their template and kee
   CHECK(choice.method == "balanced");
   CHECK(choice.abnormal_rejected == 1.0);
   CHECK(choice.sibling_templates <= kNormal.size());
+  CHECK(choice.threshold >= choice.quantile_threshold);
+  // A labelled abnormal template far from every normal one leaves a wide interval; its middle
+  // would lie below what the rewordings need. Negatives only ever raise S.
+  const auto far = choose_threshold(enc, kNormal, {"zq 0x7f qqq vvv 9981"}, eval_noise, 10, 99);
+  INFO("far S=" << far.threshold << " quantile=" << far.quantile_threshold);
+  CHECK(far.method == "balanced");
+  CHECK(far.threshold >= far.quantile_threshold);
+  // An abnormal verdict by similarity never needs less than S.
+  CHECK(choice.abnormal_threshold >= choice.threshold);
+  CHECK(far.abnormal_threshold >= far.threshold);
 
   // Without labels the negatives are the other normal templates (leave one out, the related
   // pairs excepted): S is chosen where variants mapped right plus siblings kept below S is
@@ -248,6 +287,7 @@ TEST_CASE("contrastive fine-tuning maps noisy variants to their template and kee
   CHECK(plain.method == "normal-quantile");
   CHECK(plain.sibling_templates == 0);
   CHECK(plain.threshold == Approx(plain.quantile_threshold));
+  CHECK(plain.abnormal_threshold == plain.threshold);  // no labelled template: nothing stricter
 
   std::vector<core::TemplateEntry> index;
   for (std::size_t i = 0; i < kNormal.size(); ++i) index.push_back({static_cast<std::uint32_t>(10 + i), kNormal[i]});
@@ -353,6 +393,37 @@ TEST_CASE("bundles carry the encoder; corrupt encoder files fail naming the file
   CHECK(TemplateMapper::load(dir).tentative_threshold() == Approx(0.5f));
   em.tentative_threshold = -1;
   attach_encoder(dir, files, em);
+
+  // abnormal_threshold: absent (-1) = S. A text nearer an abnormal template than any normal one
+  // is abnormal from that cosine on, unknown below it (never the normal template next to it).
+  CHECK(m.encoder->abnormal_threshold == -1);
+  CHECK(mapper.abnormal_threshold() == Approx(0.8f));
+  const std::string near_abnormal = kAbnormal[0] + " again";
+  const auto at_s = mapper.map(near_abnormal);
+  REQUIRE(at_s.verdict == MapVerdict::abnormal);
+  REQUIRE(at_s.similarity < 0.999f);
+  em.abnormal_threshold = at_s.similarity + 1e-3;
+  attach_encoder(dir, files, em);
+  CHECK(read_manifest(dir).encoder->abnormal_threshold == Approx(at_s.similarity + 1e-3));
+  {
+    auto strict = TemplateMapper::load(dir);
+    const auto r = strict.map(near_abnormal);
+    CHECK(r.verdict == MapVerdict::unknown);
+    CHECK(r.template_id == 0);
+    CHECK(r.nearest_abnormal == -1);
+    CHECK(strict.map(kAbnormal[0]).verdict == MapVerdict::abnormal);  // cosine 1
+  }
+  em.abnormal_threshold = -1;
+  attach_encoder(dir, files, em);
+  {  // out of range: refused naming the key
+    const auto path = fs::path(dir) / "manifest.json";
+    const auto good = slurp(path);
+    auto j = nlohmann::json::parse(good);
+    j["encoder"]["abnormal_threshold"] = 1.5;
+    spit(path, j.dump());
+    CHECK_THROWS_WITH(read_manifest(dir), Catch::Contains("encoder.abnormal_threshold"));
+    spit(path, good);
+  }
 
   // abnormal_by_similarity false: a template nearest an abnormal one is unknown, and still not
   // mapped to the normal template next to it. A manifest without the key (written before it

@@ -73,8 +73,10 @@ int run_map(const MapOptions& o) {
     }
   }
   out->flush();
-  std::fprintf(stderr, "map: %zu templates: %zu known, %zu tentative, %zu abnormal, %zu unknown (S %.4f, tentative from %.4f)\n",
-               input.size(), counts[0], counts[1], counts[2], counts[3], mapper.threshold(), mapper.tentative_threshold());
+  std::fprintf(stderr, "map: %zu templates: %zu known, %zu tentative, %zu abnormal, %zu unknown (S %.4f, tentative from %.4f, "
+               "abnormal from %.4f)\n",
+               input.size(), counts[0], counts[1], counts[2], counts[3], mapper.threshold(), mapper.tentative_threshold(),
+               mapper.abnormal_threshold());
 
   if (!o.matrix.empty()) {
     // Rows/columns: the input templates, labelled by what the bundle knows about them.

@@ -138,14 +138,23 @@ void train_encoder(const ModelSection& model, const std::vector<core::Session>& 
   em.metrics["val_siblings_rejected"] = choice.siblings_rejected;
   em.metrics["val_sibling_templates"] = static_cast<double>(choice.sibling_templates);
   em.metrics["auto_threshold"] = choice.threshold;
+  em.metrics["quantile_threshold"] = choice.quantile_threshold;
   em.threshold = c.threshold > 0 ? c.threshold : choice.threshold;
+  // An abnormal verdict by similarity needs the stricter cosine (only with labelled templates).
+  em.abnormal_threshold = abnormal.empty() ? -1 : std::max<double>(em.threshold, choice.abnormal_threshold);
+  em.metrics["abnormal_threshold"] = choice.abnormal_threshold;
   em.threshold_method = c.threshold > 0 ? "config" : choice.method;
   std::fprintf(stderr,
                "encoder: S = %.4f (%s); validation: %.4f of %zu normal variants map right, %.4f of %zu abnormal and "
-               "%.4f of %zu other normal templates (leave one out) stay below auto S %.4f\n",
+               "%.4f of %zu other normal templates (leave one out) stay below auto S %.4f (floor: the normal-quantile "
+               "rule, %.4f)\n",
                em.threshold, em.threshold_method.c_str(), choice.normal_accuracy, choice.normal_variants,
                choice.abnormal_rejected, choice.abnormal_templates, choice.siblings_rejected, choice.sibling_templates,
-               choice.threshold);
+               choice.threshold, choice.quantile_threshold);
+  if (em.abnormal_threshold > em.threshold)
+    std::fprintf(stderr,
+                 "encoder: a template nearest a labelled abnormal one is abnormal from cosine %.4f (below: unknown)\n",
+                 em.abnormal_threshold);
   // The tentative band: from the cosine nearly every validation rewording reaches up to S.
   // (Only with sibling negatives, whose S sits well above that rule; model.encoder.*.)
   em.tentative_threshold =

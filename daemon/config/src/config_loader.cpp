@@ -314,6 +314,7 @@ ModelSection read_model(YamlSection s) {
       read_choice(enc, "abnormal_by_similarity", std::array{"auto", "true", "false"}, choice);
       if (choice > 0) e.abnormal_by_similarity = choice == 1;
     }
+    enc.get("normal_negatives", e.normal_negatives);
     enc.get("sibling_negatives", e.sibling_negatives);
     enc.get("tentative_mapping", e.tentative_mapping);
     std::int64_t eseed = static_cast<std::int64_t>(e.seed);

@@ -200,6 +200,9 @@ model:
   // model.encoder.tentative_mapping: on unless switched off.
   CHECK(parse_app_config("model:\n  encoder: {epochs: 1}\n", "e.yaml").model.encoder->tentative_mapping);
   CHECK_FALSE(parse_app_config("model:\n  encoder: {tentative_mapping: false}\n", "e.yaml").model.encoder->tentative_mapping);
+  // model.encoder.normal_negatives: on unless switched off.
+  CHECK(parse_app_config("model:\n  encoder: {epochs: 1}\n", "e.yaml").model.encoder->normal_negatives);
+  CHECK_FALSE(parse_app_config("model:\n  encoder: {normal_negatives: false}\n", "e.yaml").model.encoder->normal_negatives);
   // model.encoder.sibling_negatives: off unless switched on.
   CHECK_FALSE(parse_app_config("model:\n  encoder: {epochs: 1}\n", "e.yaml").model.encoder->sibling_negatives);
   CHECK(parse_app_config("model:\n  encoder: {sibling_negatives: true}\n", "e.yaml").model.encoder->sibling_negatives);

@@ -50,11 +50,13 @@ struct EncoderManifest {
   double threshold = 0;                        // S
   std::string threshold_method;                // "config", "balanced", "normal-quantile"
   std::string base;                            // weights directory it started from, or "scratch"
-  std::string negatives;                       // "abnormal" (labelled), "normal", or "none" (not fine-tuned)
+  std::string negatives;                       // "abnormal+normal", "abnormal" (labelled), "normal", or "none"
   std::vector<std::uint32_t> normal_ids;       // templates the mapper indexes (seen in normal sessions); empty = all
   std::vector<std::string> abnormal_templates; // labelled abnormal templates (indexed by the mapper)
   bool abnormal_by_similarity = true;          // nearest an abnormal template (>= S) maps to abnormal;
                                                // false: to unknown (absent: base != "scratch")
+  double abnormal_threshold = -1;              // cosine to the nearest abnormal template an abnormal
+                                               // verdict needs (>= S; below: unknown); -1 (absent): S
   double tentative_threshold = -1;             // cosine in [this, S): mapped tentatively (scorer.hpp,
                                                // kTentativeBit); -1 (absent): no tentative band
   std::map<std::string, double> metrics;       // fine_tune_seconds, val_normal_accuracy, ...

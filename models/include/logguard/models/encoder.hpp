@@ -40,6 +40,8 @@ struct EncoderConfig {
                                   // word of another meaning, as extra negatives (0 = none)
   std::optional<bool> abnormal_by_similarity;  // a template nearest a labelled abnormal one maps
                                   // to abnormal; unset (`auto`) = only with pretrained weights
+  bool normal_negatives = true;   // fine-tuning with labelled abnormal templates: the other normal
+                                  // templates are negatives too (false: the abnormal ones only)
   bool sibling_negatives = false;  // S also against the other normal templates (leave one out)
   bool tentative_mapping = true;  // with sibling_negatives: a template below S but within the
                                   // band nearly every validation rewording reaches maps
@@ -110,13 +112,14 @@ struct FineTuneEpoch {
 struct FineTuneResult {
   int epochs = 0;
   double seconds = 0, first_loss = 0, final_loss = 0;
-  std::string negatives;             // "abnormal" (labelled) or "normal" (other normal templates)
+  std::string negatives;             // "abnormal+normal" (labelled; normal_negatives), "abnormal"
+                                     // (labelled only) or "normal" (other normal templates)
   std::size_t trainable_parameters = 0;
 };
 
 /// Contrastive fine-tuning: for anchor h_n the positives are a noisy variant h_n* and the
-/// related template h_n+; the negatives are every abnormal template (or every other normal
-/// template except h_n+ when none are labelled). Loss per positive p:
+/// related template h_n+; the negatives are every abnormal template and (normal_negatives, or
+/// when none are labelled) every other normal template except h_n+, at most 64 per step. Loss per positive p:
 ///   -log( e^{cos(h_n,p)/tau} / (e^{cos(h_n,p)/tau} + sum_a e^{cos(h_n,h_a)/tau}) ).
 /// Seeded (config.seed); only the top config.train_layers layers are updated.
 FineTuneResult fine_tune(TemplateEncoder& encoder, const ContrastiveData& data, const EncoderConfig& config,

@@ -40,7 +40,8 @@ class TemplateMapper {
  public:
   TemplateMapper(std::shared_ptr<const TemplateEncoder> encoder, std::vector<core::TemplateEntry> normal,
                  std::vector<std::string> abnormal, float threshold, std::vector<std::string> unseen = {},
-                 bool abnormal_by_similarity = true, float tentative_threshold = 2.0f);
+                 bool abnormal_by_similarity = true, float tentative_threshold = 2.0f,
+                 float abnormal_threshold = -2.0f);
   /// The bundle's encoder, its template table as the normal index, its threshold S and its
   /// abnormal_by_similarity setting.
   static TemplateMapper load(const std::string& bundle_dir);
@@ -61,6 +62,9 @@ class TemplateMapper {
   /// words, so that "nearer an abnormal template" mostly means "unlike the normal ones"
   /// (docs/evaluation.md, "Without the pretrained weights").
   bool abnormal_by_similarity() const noexcept { return abnormal_by_similarity_; }
+  /// The cosine to the nearest abnormal template an abnormal verdict needs (>= S); a template
+  /// nearer an abnormal one than any normal one but below it is unknown.
+  float abnormal_threshold() const noexcept { return abnormal_threshold_; }
   const std::vector<core::TemplateEntry>& normal() const noexcept { return normal_; }
   const std::vector<std::string>& abnormal() const noexcept { return abnormal_; }
   const TemplateEncoder& encoder() const noexcept { return *encoder_; }
@@ -75,6 +79,7 @@ class TemplateMapper {
   float threshold_;
   bool abnormal_by_similarity_;
   float tentative_threshold_;
+  float abnormal_threshold_;
   Embeddings normal_emb_, abnormal_emb_, unseen_emb_;
   mutable std::mutex mu_;
   mutable std::unordered_map<std::string, MapResult> cache_;
@@ -88,6 +93,9 @@ struct ThresholdChoice {
   double normal_accuracy = 0;      // noisy variants mapped to their own template at S
   double abnormal_rejected = 0;    // abnormal templates whose best normal cosine < S (1 if none)
   double siblings_rejected = 0;    // normal templates whose best cosine to another one < S (1 if none)
+  float abnormal_threshold = 0;    // the cosine an abnormal verdict by similarity needs (>= threshold):
+                                   // S chosen on shares (variants right + abnormal templates below,
+                                   // equal weight); == threshold without labelled templates
   float quantile_threshold = 0;    // the 1st percentile of the right variants' cosine minus 0.02:
                                    // nearly every rewording reaches it (the tentative band's floor)
   std::size_t normal_variants = 0, abnormal_templates = 0, sibling_templates = 0;
@@ -100,8 +108,10 @@ struct ThresholdChoice {
 /// must not map onto a known one just because the system wrote both; pairs in `*siblings`,
 /// the related-template positives of fine-tuning, and siblings nearer than the median right
 /// variant -- as close as a rewording, often one message split by the parser -- excepted).
-/// S maximises normal_accuracy + the share of negatives below S (midpoint of the best
-/// interval); with no negative at all, S is quantile_threshold ("normal-quantile").
+/// S maximises the templates handled right -- each normal template counts the share of its
+/// variants mapped right, each negative below S counts 1 -- (midpoint of the best interval),
+/// never below quantile_threshold; with no negative at all, S is quantile_threshold
+/// ("normal-quantile"). abnormal_threshold weighs the abnormal templates as much as all variants.
 ThresholdChoice choose_threshold(const TemplateEncoder& encoder, const std::vector<std::string>& normal,
                                  const std::vector<std::string>& abnormal, const NoiseFn& noise, int variants,
                                  std::uint64_t seed, const std::vector<int>* siblings = nullptr);
