@@ -10,8 +10,8 @@ once, so it is set by the templates whose rewordings vary most (one-word ones). 
 EventId,EventTemplate[,SourceId]; a row with SourceId != EventId and SourceId a normal template of
 the bundle is a rewording ("reword"), any other row whose EventId is not a normal template of
 the bundle is a new template ("new"). Prints, per category, how many map to a normal template
-under S and under S_n, and how many of those to the right one (rewordings). Writes its work
-files next to T.csv's name in a temporary directory.
+under S and under S_n, and how many of those to the right one (rewordings). Work files go to a
+temporary directory, removed at exit.
 """
 import argparse
 import csv
@@ -30,7 +30,8 @@ ap.add_argument("--variants", type=int, default=20)
 ap.add_argument("--logguard", default="build/bin/logguard")
 ap.add_argument("--show", action="store_true", help="list the rows whose verdict the per-template rule changes")
 a = ap.parse_args()
-work = tempfile.mkdtemp(prefix="per-template-s-")
+tmp = tempfile.TemporaryDirectory(prefix="per-template-s-")
+work = tmp.name
 
 
 def lg(*args):

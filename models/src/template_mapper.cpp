@@ -282,8 +282,7 @@ ThresholdChoice choose_threshold(const TemplateEncoder& encoder, const std::vect
   c.abnormal_threshold = c.threshold;
   if (!abn.empty()) {
     const double n_variants = std::max<double>(1.0, static_cast<double>(vt.size()));
-    c.abnormal_threshold =
-        std::max(c.threshold, best_threshold(abn, [&](float S) { return accepted(S) / n_variants + below(abn, S); }));
+    c.abnormal_threshold = best_threshold(abn, [&](float S) { return accepted(S) / n_variants + below(abn, S); });
   }
   c.threshold = std::clamp(c.threshold, 0.01f, 0.999f);
   c.abnormal_threshold = std::clamp(c.abnormal_threshold, c.threshold, 0.999f);

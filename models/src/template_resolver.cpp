@@ -72,8 +72,7 @@ ResolvedTemplate TemplateResolver::resolve_without_encoder(std::string_view text
   return r;
 }
 
-namespace {
-ResolvedTemplate from_map_result(const MapResult& m) {
+ResolvedTemplate from_map_result(const MapResult& m) noexcept {
   ResolvedTemplate r;
   r.similarity = m.similarity;
   if (m.verdict == MapVerdict::known) {
@@ -88,7 +87,6 @@ ResolvedTemplate from_map_result(const MapResult& m) {
   }
   return r;
 }
-}  // namespace
 
 ResolvedTemplate TemplateResolver::resolve(std::string_view text) const noexcept {
   auto r = resolve_without_encoder(text);

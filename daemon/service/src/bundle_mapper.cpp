@@ -51,10 +51,9 @@ core::TemplateId BundleMapper::lookup(core::TemplateId parser_id, std::string_vi
     if (!old.empty() && old != text) m.semantic->forget(old);  // template_changed: drop the stale embedding
     const std::size_t before = m.semantic->cache_size();
     const auto t0 = std::chrono::steady_clock::now();
-    const auto r = m.semantic->map(text);  // noexcept: a failure is unknown (0)
-    id = r.verdict == models::MapVerdict::abnormal    ? models::kAbnormalTemplate
-         : r.verdict == models::MapVerdict::tentative ? models::tentative_id(r.template_id)
-                                                      : r.template_id;
+    // noexcept: a failure is unknown (0); the verdict read as `logguard detect` reads it.
+    const auto r = models::from_map_result(m.semantic->map(text));
+    id = r.id;
     similarity = r.similarity;
     if (m.semantic->cache_size() != before) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

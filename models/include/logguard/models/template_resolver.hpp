@@ -38,6 +38,10 @@ struct ResolvedTemplate {
   float similarity = 0;           // cosine (step 3)
 };
 
+/// Step 3's reading of a mapper verdict: known -> the template's id, tentative ->
+/// tentative_id(it), abnormal -> kAbnormalTemplate, unknown -> 0 (how == unknown).
+ResolvedTemplate from_map_result(const MapResult& m) noexcept;
+
 struct ResolveStats {
   std::size_t exact = 0, pattern = 0, similar = 0, tentative = 0, abnormal = 0, unseen = 0, unknown = 0;
 };
