@@ -20,7 +20,6 @@ import os
 import subprocess
 import tempfile
 
-import numpy as np
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--bundle", required=True)
@@ -60,7 +59,14 @@ for line in open(os.path.join(work, "var.jsonl")):
     s = src[str(j["id"])]
     if str(j["id"]) != s and str(j["nearest_id"]) == s:
         own.setdefault(int(s), []).append(j["nearest_similarity"])
-Sn = {i: max(S, float(np.quantile(own[i], a.quantile)) - 0.02 if i in own else S) for i in text}
+def quantile(values, q):  # linear interpolation, as numpy's default
+    v = sorted(values)
+    x = q * (len(v) - 1)
+    lo = int(x)
+    return v[lo] + (v[min(lo + 1, len(v) - 1)] - v[lo]) * (x - lo)
+
+
+Sn = {i: max(S, quantile(own[i], a.quantile) - 0.02 if i in own else S) for i in text}
 
 lg("map", "--model", a.bundle, "--templates", a.templates, "--output", os.path.join(work, "test.jsonl"))
 rows = {r["EventId"]: r for r in csv.DictReader(open(a.templates, newline=""))}
