@@ -24,9 +24,16 @@ void check_chunk_layout(const ChunkLayout& layout, const ModelShape& m) {
 ChunkPlan plan_chunk(const Chunk& w, const ModelShape& m, const ChunkLayout& layout) {
   ChunkPlan p;
   const std::size_t b = m.boundaries ? 1 : 0;
-  const bool first = !layout.sessions || w.sequence == 0;
+  const bool on_grid = w.start == Chunk::kOnGrid;
+  const std::size_t a = !layout.sessions ? 0
+                        : on_grid        ? static_cast<std::size_t>(w.sequence) * layout.stride
+                                         : static_cast<std::size_t>(w.start);
+  const bool first = !layout.sessions || a == 0;
   const bool closing = !layout.sessions || w.closing;
-  const std::size_t a = layout.sessions ? static_cast<std::size_t>(w.sequence) * layout.stride : 0;
+  // Token index (in [start] + session + [end]) up to which earlier chunks judged every model window.
+  const std::size_t judged = !layout.sessions ? 0
+                             : on_grid        ? (w.sequence == 0 ? 0 : a - layout.stride + layout.length + b)
+                             : (w.judged == 0 ? 0 : static_cast<std::size_t>(w.judged) + b);
   constexpr auto kNone = std::numeric_limits<std::size_t>::max();
   p.tokens.reserve(w.events.size() + 2);
   if (first && b) {
@@ -44,21 +51,21 @@ ChunkPlan plan_chunk(const Chunk& w, const ModelShape& m, const ChunkLayout& lay
   // Absolute coordinates in the session's wrapped sequence.
   const std::size_t lo = first ? 0 : a + b;
   const std::size_t hi = lo + p.tokens.size();
-  const std::size_t prev_hi = first ? 0 : a - layout.stride + layout.length + b;
+  const std::size_t prev_hi = judged;
   const std::size_t W = m.window;
   auto add = [&](std::size_t begin, std::size_t end) { p.windows.push_back({begin - lo, end - lo}); };
   if (p.tokens.empty()) return p;
   if (m.deeplog) {
     const std::size_t h = W - 1;
-    for (std::size_t t = std::max(lo, first ? b : prev_hi); t < hi; ++t) add(std::max(t > h ? t - h : 0, lo), t + 1);
+    for (std::size_t t = std::max(lo, prev_hi == 0 ? b : prev_hi); t < hi; ++t) add(std::max(t > h ? t - h : 0, lo), t + 1);
     return p;
   }
   if (closing && hi <= W) {
-    if (first) add(0, hi);
+    if (first && hi > prev_hi) add(0, hi);
     return p;
   }
   const std::size_t s = m.stride;
-  std::size_t from = first ? 0 : std::max(lo, prev_hi + 1 > W ? prev_hi + 1 - W : 0);
+  std::size_t from = prev_hi == 0 ? 0 : std::max(lo, prev_hi + 1 > W ? prev_hi + 1 - W : 0);
   std::size_t st = (from + s - 1) / s * s;
   std::size_t last_regular = kNone;
   for (; st + W <= hi; st += s) {
@@ -67,7 +74,7 @@ ChunkPlan plan_chunk(const Chunk& w, const ModelShape& m, const ChunkLayout& lay
   }
   // The last window ends at the session's end; skip it only if it was already scored here
   // or, as a window on the stride grid, by the previous chunk.
-  const bool scored_before = !first && hi <= prev_hi && (hi - W) % s == 0;
+  const bool scored_before = prev_hi > 0 && hi <= prev_hi && (hi - W) % s == 0;
   if (closing && hi - W != last_regular && hi - W >= lo && !scored_before) add(hi - W, hi);
   return p;
 }

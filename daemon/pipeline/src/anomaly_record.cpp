@@ -110,6 +110,7 @@ std::string anomaly_record_json(const Window& w, const Verdict& v, std::string_v
   j["session"] = w.key;
   j["window_sequence"] = w.sequence;
   j["close_reason"] = to_string(w.reason);
+  j["context_events"] = w.context;
   j["model_version"] = std::string(model_version);
   j["score"] = v.score;
   j["threshold"] = v.threshold;
@@ -151,15 +152,16 @@ std::string anomaly_record_json(const Window& w, const Verdict& v, std::string_v
     j["pattern"] = {{"id", p.id}, {"transitions", t}};
   }
 
-  if (!w.events.empty()) {
-    j["first"] = position(w.events.front());
+  if (w.context < w.events.size()) {
+    j["first"] = position(w.events[w.context]);
     j["last"] = position(w.events.back());
   }
-  // Raw lines: failing positions first, then the window's first lines.
+  // Raw lines: failing positions first, then the window's first lines (context events, kept
+  // without their lines, are left out).
   std::vector<std::size_t> pick;
   for (const auto& f : v.failing)
-    if (pick.size() < options.raw_lines && f.index < w.events.size()) pick.push_back(f.index);
-  for (std::size_t i = 0; i < w.events.size() && pick.size() < options.raw_lines; ++i)
+    if (pick.size() < options.raw_lines && f.index >= w.context && f.index < w.events.size()) pick.push_back(f.index);
+  for (std::size_t i = w.context; i < w.events.size() && pick.size() < options.raw_lines; ++i)
     if (std::find(pick.begin(), pick.end(), i) == pick.end()) pick.push_back(i);
   json raw = json::array();
   for (auto i : pick) raw.push_back({{"position", i}, {"line", w.events[i].line.view()}});

@@ -142,6 +142,8 @@ void Pipeline::Impl::consume(const std::atomic<bool>& stop) {
       store_offsets();
       stats.sessions_open = windower.open_sessions();
       stats.sessions_evicted = windower.stats().sessions_evicted;
+      stats.sessions_suspended = windower.suspended_sessions();
+      stats.sessions_resumed = windower.stats().sessions_resumed;
       stats.scorer_queue = to_scorer.size();
       stats.sink_queue = to_sink.size();
       last_tick = wall;

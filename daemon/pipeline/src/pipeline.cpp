@@ -34,7 +34,7 @@ void PipelineConfig::validate() const {
 std::vector<SourcePosition> detail::released_positions(const Window& w) {
   std::vector<SourcePosition> out;
   out.reserve(w.released);
-  for (std::size_t i = 0; i < w.released && i < w.events.size(); ++i) out.push_back(w.events[i].pos);
+  for (std::size_t i = w.context; i < w.released && i < w.events.size(); ++i) out.push_back(w.events[i].pos);
   return out;
 }
 

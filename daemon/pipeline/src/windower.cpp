@@ -19,6 +19,7 @@ const char* to_string(CloseReason r) noexcept {
   switch (r) {
     case CloseReason::max_length: return "max_length";
     case CloseReason::idle: return "idle";
+    case CloseReason::suspended: return "suspended";
     case CloseReason::evicted: return "evicted";
     case CloseReason::shutdown: return "shutdown";
     case CloseReason::time: return "time";
@@ -39,6 +40,9 @@ const char* to_string(WindowConfig::Mode m) noexcept {
 void WindowConfig::validate() const {
   using core::ConfigError;
   if (idle_timeout_ms < 0) throw ConfigError("idle_timeout_ms", "must be >= 0 (0 = never)");
+  if (end_timeout_ms < 0) throw ConfigError("end_timeout_ms", "must be >= 0 (0 = sessions end at idle_timeout_ms)");
+  if (end_timeout_ms > 0 && end_timeout_ms < idle_timeout_ms)
+    throw ConfigError("end_timeout_ms", "must be 0 or >= idle_timeout_ms (" + std::to_string(idle_timeout_ms) + ")");
   if (mode == Mode::time) {
     if (window_ms <= 0) throw ConfigError("window_ms", "must be > 0");
     if (stride_ms < 0 || stride_ms > window_ms)
@@ -110,15 +114,20 @@ template <class E>
 void Windower::add_to_session(E&& e, std::string_view key, std::int64_t now_ms, std::vector<Window>& out) {
   auto it = sessions_.find(key);
   if (it == sessions_.end()) {
-    if (sessions_.size() >= config_.max_open_sessions && !lru_.empty()) {
+    if (sessions_.size() >= config_.max_open_sessions && !(lru_.empty() && parked_.empty())) {
+      // A suspended session goes first: it holds no pending event.
       ++stats_.sessions_evicted;
-      close_session(sessions_.find(lru_.front()->first), CloseReason::evicted, out);
+      close_session(sessions_.find((parked_.empty() ? lru_ : parked_).front()->first), CloseReason::evicted, out);
     }
     it = sessions_.emplace(std::string(key), Session{}).first;
     lru_.push_back(&*it);
     it->second.lru = std::prev(lru_.end());
     it->second.tp = e.pos.tp;
     ++stats_.sessions_opened;
+  } else if (it->second.suspended) {
+    lru_.splice(lru_.end(), parked_, it->second.lru);
+    it->second.suspended = false;
+    ++stats_.sessions_resumed;
   } else {
     lru_.splice(lru_.end(), lru_, it->second.lru);
   }
@@ -152,6 +161,8 @@ void Windower::emit_full(Map::iterator it, std::vector<Window>& out) {
     w.key = it->first;
     w.sequence = s.next_sequence++;
     w.reason = CloseReason::max_length;
+    w.start = s.start;
+    w.judged = s.judged;
     const std::size_t after = s.events.size() - n;  // events beyond this window
     if (stride >= s.events.size()) {
       w.events = std::move(s.events);
@@ -161,30 +172,74 @@ void Windower::emit_full(Map::iterator it, std::vector<Window>& out) {
       s.events.erase(s.events.begin(), s.events.begin() + static_cast<std::ptrdiff_t>(stride));
     }
     w.released = std::min(stride, w.events.size());
-    buffered_ -= w.released;
+    w.context = std::min(s.context, w.released);
+    buffered_ -= w.released - w.context;
+    s.context -= w.context;
     s.unscored = std::min(s.unscored, after);
+    s.judged = s.start + w.events.size();
+    s.start += w.released;
     ++stats_.windows;
     out.push_back(std::move(w));
   }
 }
 
+Window Windower::make_window(const Node& n, CloseReason reason) const {
+  const Session& s = n.second;
+  Window w;
+  w.key = n.first;
+  w.reason = reason;
+  w.start = s.start;
+  w.judged = s.judged;
+  w.context = s.context;
+  return w;
+}
+
 void Windower::close_session(Map::iterator it, CloseReason reason, std::vector<Window>& out) {
   Session& s = it->second;
   if (s.events.size() > config_.length) emit_full(it, out);  // restored with a longer length
-  if (!s.events.empty()) {
-    Window w;
-    w.key = it->first;
+  // A suspended session holds context only: there is something to do only when its end is judged.
+  if (!s.events.empty() && (s.context < s.events.size() || ends_session(reason))) {
+    Window w = make_window(*it, reason);
     w.sequence = s.next_sequence++;
-    w.reason = reason;
     w.release_only = s.unscored == 0 && !config_.score_closing;
     w.events = std::move(s.events);
     w.released = w.events.size();
-    buffered_ -= w.released;
+    buffered_ -= w.released - w.context;
     ++(w.release_only ? stats_.release_only_windows : stats_.windows);
     out.push_back(std::move(w));
   }
-  lru_.erase(s.lru);
+  (s.suspended ? parked_ : lru_).erase(s.lru);
   sessions_.erase(it);
+}
+
+void Windower::suspend_session(Map::iterator it, std::vector<Window>& out) {
+  Session& s = it->second;
+  if (s.events.size() > config_.length) emit_full(it, out);  // restored with a longer length
+  if (s.context < s.events.size()) {
+    // Pending events are scored now (the end is not judged); events scored by a full window
+    // but still held as its overlap are released.
+    Window w = make_window(*it, CloseReason::suspended);
+    w.sequence = s.next_sequence++;
+    w.release_only = s.unscored == 0;
+    w.events = s.events;
+    w.released = w.events.size();
+    buffered_ -= w.released - w.context;
+    ++(w.release_only ? stats_.release_only_windows : stats_.windows);
+    if (!w.release_only) s.judged = s.start + s.events.size();
+    out.push_back(std::move(w));
+  }
+  // The last `length - stride` events (>= the model's window, checked by the scorer) stay as
+  // the context of the session's next window, without their lines.
+  const std::size_t keep = std::min(s.events.size(), config_.length - config_.effective_stride());
+  const std::size_t drop = s.events.size() - keep;
+  s.events.erase(s.events.begin(), s.events.begin() + static_cast<std::ptrdiff_t>(drop));
+  s.start += drop;
+  for (auto& e : s.events) e.line = SharedLine();
+  s.context = s.events.size();
+  s.unscored = 0;
+  s.suspended = true;
+  parked_.splice(parked_.end(), lru_, s.lru);
+  ++stats_.sessions_suspended;
 }
 
 void Windower::add_timed(const Event& e, std::int64_t now_ms, std::vector<Window>& out) {
@@ -262,9 +317,19 @@ void Windower::tick(std::int64_t now_ms, std::vector<Window>& out) {
       close_stream(CloseReason::idle, out);
     return;
   }
+  const bool suspend = config_.suspends();
   while (!lru_.empty() && now_ms - lru_.front()->second.last_seen_ms >= config_.idle_timeout_ms) {
+    const auto it = sessions_.find(lru_.front()->first);
+    if (suspend && now_ms - it->second.last_seen_ms < config_.end_timeout_ms) {
+      suspend_session(it, out);
+    } else {
+      ++stats_.sessions_idle_closed;
+      close_session(it, CloseReason::idle, out);
+    }
+  }
+  while (!parked_.empty() && now_ms - parked_.front()->second.last_seen_ms >= config_.end_timeout_ms) {
     ++stats_.sessions_idle_closed;
-    close_session(sessions_.find(lru_.front()->first), CloseReason::idle, out);
+    close_session(sessions_.find(parked_.front()->first), CloseReason::idle, out);
   }
 }
 
@@ -272,7 +337,12 @@ std::int64_t Windower::next_idle_ms() const noexcept {
   if (config_.idle_timeout_ms == 0) return -1;
   if (config_.mode == WindowConfig::Mode::time)
     return window_open_ ? stream_last_seen_ms_ + config_.idle_timeout_ms : -1;
-  return lru_.empty() ? -1 : lru_.front()->second.last_seen_ms + config_.idle_timeout_ms;
+  std::int64_t next = lru_.empty() ? -1 : lru_.front()->second.last_seen_ms + config_.idle_timeout_ms;
+  if (!parked_.empty()) {
+    const std::int64_t end = parked_.front()->second.last_seen_ms + config_.end_timeout_ms;
+    next = next < 0 ? end : std::min(next, end);
+  }
+  return next;
 }
 
 void Windower::flush(std::vector<Window>& out, CloseReason reason) {
@@ -280,17 +350,20 @@ void Windower::flush(std::vector<Window>& out, CloseReason reason) {
     close_stream(reason, out);
     return;
   }
+  while (!parked_.empty()) close_session(sessions_.find(parked_.front()->first), reason, out);
   while (!lru_.empty()) close_session(sessions_.find(lru_.front()->first), reason, out);
 }
 
 WindowerState Windower::state(std::int64_t now_ms) const {
   WindowerState st;
   st.sessions.reserve(sessions_.size());
-  for (const Node* n : lru_) {
-    const Session& s = n->second;
-    st.sessions.push_back(
-        {n->first, s.events, s.unscored, s.next_sequence, std::max<std::int64_t>(0, now_ms - s.last_seen_ms), s.tp});
-  }
+  for (const auto* list : {&parked_, &lru_})
+    for (const Node* n : *list) {
+      const Session& s = n->second;
+      st.sessions.push_back({n->first, s.events, s.unscored, s.next_sequence,
+                             std::max<std::int64_t>(0, now_ms - s.last_seen_ms), s.tp, true, s.start, s.judged,
+                             s.context, s.suspended});
+    }
   st.stream = stream_;
   st.stream_unscored = stream_unscored_;
   st.stream_sequence = stream_sequence_;
@@ -303,6 +376,7 @@ WindowerState Windower::state(std::int64_t now_ms) const {
 void Windower::restore(WindowerState st, std::int64_t now_ms) {
   sessions_.clear();
   lru_.clear();
+  parked_.clear();
   buffered_ = 0;
   adopt_sessions(std::move(st.sessions), now_ms);  // a duplicate key cannot come from state()
   stream_ = std::move(st.stream);
@@ -317,19 +391,21 @@ void Windower::restore(WindowerState st, std::int64_t now_ms) {
 std::vector<WindowerState::Session> Windower::take_sessions(
     const std::function<bool(const TopicPartition&)>& belongs, std::int64_t now_ms) {
   std::vector<WindowerState::Session> out;
-  for (auto n = lru_.begin(); n != lru_.end();) {
-    Node* node = *n;
-    if (!belongs(node->second.tp)) {
-      ++n;
-      continue;
+  for (auto* list : {&parked_, &lru_})
+    for (auto n = list->begin(); n != list->end();) {
+      Node* node = *n;
+      if (!belongs(node->second.tp)) {
+        ++n;
+        continue;
+      }
+      Session& s = node->second;
+      buffered_ -= s.events.size() - s.context;
+      out.push_back({node->first, std::move(s.events), s.unscored, s.next_sequence,
+                     std::max<std::int64_t>(0, now_ms - s.last_seen_ms), s.tp, true, s.start, s.judged, s.context,
+                     s.suspended});
+      n = list->erase(n);
+      sessions_.erase(sessions_.find(out.back().key));
     }
-    Session& s = node->second;
-    buffered_ -= s.events.size();
-    out.push_back({node->first, std::move(s.events), s.unscored, s.next_sequence,
-                   std::max<std::int64_t>(0, now_ms - s.last_seen_ms), s.tp});
-    n = lru_.erase(n);
-    sessions_.erase(sessions_.find(out.back().key));
-  }
   return out;
 }
 
@@ -344,9 +420,20 @@ std::size_t Windower::adopt_sessions(std::vector<WindowerState::Session> session
     s.unscored = std::min(in.unscored, s.events.size());
     s.next_sequence = in.next_sequence;
     s.last_seen_ms = now_ms - in.idle_ms;
-    lru_.push_back(&*it);
-    s.lru = std::prev(lru_.end());
-    buffered_ += s.events.size();
+    if (in.positioned) {
+      s.start = in.start;
+      s.judged = in.judged;
+      s.context = std::min(in.context, s.events.size() - s.unscored);
+      s.suspended = in.suspended && config_.suspends() && s.unscored == 0;
+    } else if (s.next_sequence > 0) {  // as chunk k = next_sequence of this layout
+      const std::size_t stride = config_.effective_stride();
+      s.start = s.next_sequence * stride;
+      s.judged = s.start - stride + config_.length;
+    }
+    auto& list = s.suspended ? parked_ : lru_;
+    list.push_back(&*it);
+    s.lru = std::prev(list.end());
+    buffered_ += s.events.size() - s.context;
     ++added;
   }
   return added;

@@ -170,8 +170,28 @@ TEST_CASE("damaged checkpoints are rejected naming the file", "[checkpoint]") {
   rejects(good.substr(0, 10), "");
   rejects("not a checkpoint at all, but long enough", "bad magic");
   std::string newer = good;
-  newer[8] = 3;  // format version
-  rejects(newer, "format version 3");
+  newer[8] = 4;  // format version
+  rejects(newer, "format version 4");
+}
+
+TEST_CASE("a suspended session keeps its position through a checkpoint", "[checkpoint]") {
+  PipelineCheckpoint p;
+  WindowerState::Session s{"blk_1", {event(1, "logs", 0, 100, ""), event(2, "logs", 0, 101, "")}, 0, 3, 700};
+  s.positioned = true;
+  s.suspended = true;
+  s.start = 41;
+  s.judged = 43;
+  s.context = 2;
+  p.windows.sessions.push_back(s);
+  const auto c = decode_checkpoint(encode_checkpoint(CheckpointMeta{"v", "session", 0, "", {}}, p), "ck");
+  REQUIRE(c.pipeline.windows.sessions.size() == 1);
+  const auto& got = c.pipeline.windows.sessions[0];
+  CHECK((got.positioned && got.suspended && got.start == 41 && got.judged == 43 && got.context == 2));
+  CHECK((got.next_sequence == 3 && got.idle_ms == 700 && got.events.size() == 2));
+  // A context longer than the events is a damaged file.
+  p.windows.sessions[0].context = 3;
+  CHECK_THROWS_WITH(decode_checkpoint(encode_checkpoint(CheckpointMeta{"v", "session", 0, "", {}}, p), "ck"),
+                    Catch::Contains("context"));
 }
 
 TEST_CASE("version 1 checkpoints (FNV-1a checksum) are still read", "[checkpoint]") {
@@ -179,8 +199,13 @@ TEST_CASE("version 1 checkpoints (FNV-1a checksum) are still read", "[checkpoint
   p.positions.push_back({{"logs", 0}, 101});
   p.windows.sessions.push_back({"blk_1", {event(1, "logs", 0, 100, "line one")}, 1, 0, 0});
   std::string bytes = encode_checkpoint(CheckpointMeta{"v", "session", 0, "", {}}, p);
-  REQUIRE(bytes[8] == 2);  // the current version
-  // The same body as version 1: version field 1, FNV-1a 64 of every byte before the checksum.
+  REQUIRE(bytes[8] == 3);  // the current version
+  // Version 1's layout: a session without version 3's position (u8 suspended, u64 start,
+  // judged, context: 25 bytes after key, unscored, next_sequence and idle_ms).
+  const std::size_t at = bytes.find("blk_1") + 5 + 3 * 8;
+  REQUIRE(bytes[at] == 0);
+  bytes.erase(at, 25);
+  // Version field 1, FNV-1a 64 of every byte before the checksum.
   bytes[8] = 1;
   const std::size_t body = bytes.size() - 8;
   std::uint64_t h = 0xcbf29ce484222325ULL;

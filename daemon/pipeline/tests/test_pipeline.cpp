@@ -261,6 +261,7 @@ core::TemplateId warn_everything(const Record&) { return 7; }
 TEST_CASE("idle time counts only while the consumer is caught up", "[pipeline][idle]") {
   PipelineConfig c = config();
   c.window.idle_timeout_ms = 40;
+  c.window.end_timeout_ms = 0;  // idle ends the session
   c.poll_batch = 10;
   SECTION("behind: full batches 60 ms apart do not close a session") {
     // blk_1 gets no line for three polls of 60 ms each (> the idle timeout), but every poll

@@ -30,7 +30,7 @@ std::vector<std::int64_t> offsets(const Window& w) {
 
 std::vector<std::int64_t> released(const Window& w) {
   std::vector<std::int64_t> o;
-  for (std::size_t i = 0; i < w.released; ++i) o.push_back(w.events[i].pos.offset);
+  for (std::size_t i = w.context; i < w.released; ++i) o.push_back(w.events[i].pos.offset);
   return o;
 }
 
@@ -45,6 +45,7 @@ WindowConfig session_cfg(std::size_t length, std::size_t stride = 0) {
   c.length = length;
   c.stride = stride;
   c.idle_timeout_ms = 1000;
+  c.end_timeout_ms = 0;  // idle ends a session (the suspension tests set it)
   return c;
 }
 
@@ -146,10 +147,12 @@ TEST_CASE("sliding session windows overlap by W - stride and release the stride"
 }
 
 TEST_CASE("every event is released exactly once per session it joined", "[windower]") {
+  for (std::int64_t end_timeout : {0, 2500})
   for (std::size_t length : {1u, 2u, 3u, 5u, 7u}) {
     for (std::size_t stride = 1; stride <= length; ++stride) {
       WindowConfig c = session_cfg(length, stride);
       c.max_open_sessions = 3;
+      c.end_timeout_ms = end_timeout;  // 2500: idle sessions are suspended, then end
       Windower w(c);
       std::vector<Window> out;
       std::map<std::int64_t, int> expected, got;
@@ -167,20 +170,150 @@ TEST_CASE("every event is released exactly once per session it joined", "[window
       }
       w.flush(out);
       for (const auto& win : out) {
+        CHECK(win.context <= win.released);
         CHECK(win.released <= win.events.size());
         CHECK((length == 0 || win.events.size() <= length));
-        for (std::size_t k = 0; k < win.released; ++k) ++got[win.events[k].pos.offset];
+        for (std::size_t k = win.context; k < win.released; ++k) ++got[win.events[k].pos.offset];
       }
       for (auto& [off, n] : expected)
         if (n == 0) got.emplace(off, 0);
-      INFO("length " << length << " stride " << stride);
+      INFO("length " << length << " stride " << stride << " end_timeout " << end_timeout);
       CHECK(got == expected);
       CHECK(w.buffered_events() == 0);
+      CHECK(w.open_sessions() == 0);
       CHECK(w.stats().sessions_evicted > 0);
-      CHECK(w.stats().sessions_idle_closed > 0);
+      CHECK(w.stats().sessions_idle_closed + w.stats().sessions_suspended > 0);
       CHECK(w.stats().unkeyed_events > 0);
     }
   }
+}
+
+TEST_CASE("an idle session is suspended, continues with its last events as context, then ends", "[windower]") {
+  WindowConfig c = session_cfg(6, 3);  // overlap 3 events
+  c.end_timeout_ms = 5000;
+  c.score_closing = true;
+  Windower w(c);
+  std::vector<Window> out;
+  for (std::int64_t i = 0; i < 4; ++i) add(w, i, "a", 0, out);
+  CHECK(out.empty());
+  CHECK(w.next_idle_ms() == 1000);
+  w.tick(1000, out);  // idle: the pending events are scored, the end is not judged
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].reason == CloseReason::suspended);
+  CHECK_FALSE(out[0].release_only);
+  CHECK(offsets(out[0]) == std::vector<std::int64_t>{0, 1, 2, 3});
+  CHECK(released(out[0]) == std::vector<std::int64_t>{0, 1, 2, 3});
+  CHECK((out[0].start == 0 && out[0].judged == 0 && out[0].context == 0));
+  CHECK(w.open_sessions() == 1);
+  CHECK(w.suspended_sessions() == 1);
+  CHECK(w.buffered_events() == 0);  // every line is released: offsets can be committed
+  CHECK(w.next_idle_ms() == 5000);
+  CHECK(w.stats().sessions_suspended == 1);
+
+  SECTION("a later line continues the session after its last events, which are not released again") {
+    out.clear();
+    add(w, 10, "a", 3000, out);
+    add(w, 11, "a", 3000, out);
+    CHECK(w.stats().sessions_resumed == 1);
+    CHECK(w.suspended_sessions() == 0);
+    CHECK(w.stats().sessions_opened == 1);
+    CHECK(w.buffered_events() == 2);
+    add(w, 12, "a", 3000, out);  // 3 context + 3 new = a full window
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].reason == CloseReason::max_length);
+    CHECK(offsets(out[0]) == std::vector<std::int64_t>{1, 2, 3, 10, 11, 12});
+    CHECK(out[0].context == 3);
+    CHECK(released(out[0]) == std::vector<std::int64_t>{});  // the window slides by 3: its context only
+    CHECK((out[0].start == 1 && out[0].judged == 4));         // events 1..6 of the session; 0..3 judged
+    for (std::size_t i = 0; i < 3; ++i) CHECK(out[0].events[i].line.empty());  // context keeps no line
+    CHECK(out[0].events[3].line == "line 10");
+    out.clear();
+    w.tick(4000, out);  // idle again: 10, 11, 12 were scored in that window and are released now
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].reason == CloseReason::suspended);
+    CHECK(out[0].release_only);
+    CHECK(released(out[0]) == std::vector<std::int64_t>{10, 11, 12});
+    CHECK(w.buffered_events() == 0);
+    out.clear();
+    w.tick(8000, out);  // no line for end_timeout_ms: the session ends, its end is judged
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].reason == CloseReason::idle);
+    CHECK_FALSE(out[0].release_only);
+    CHECK(offsets(out[0]) == std::vector<std::int64_t>{10, 11, 12});
+    CHECK((out[0].context == 3 && out[0].released == 3));  // nothing left to release
+    CHECK((out[0].start == 4 && out[0].judged == 7));
+    CHECK(w.open_sessions() == 0);
+  }
+  SECTION("without a later line it ends after end_timeout_ms, judged on its last events") {
+    out.clear();
+    w.tick(4999, out);
+    CHECK(out.empty());
+    w.tick(5000, out);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].reason == CloseReason::idle);
+    CHECK(offsets(out[0]) == std::vector<std::int64_t>{1, 2, 3});
+    CHECK((out[0].start == 1 && out[0].judged == 4 && out[0].context == 3));
+    CHECK(w.stats().sessions_idle_closed == 1);
+  }
+  SECTION("a stop or an eviction of a suspended session emits nothing: nothing is pending") {
+    out.clear();
+    w.flush(out, CloseReason::shutdown);
+    CHECK(out.empty());
+    CHECK(w.open_sessions() == 0);
+  }
+  SECTION("the end of a finite input judges the end") {
+    out.clear();
+    w.flush(out, CloseReason::end_of_input);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].reason == CloseReason::end_of_input);
+  }
+  SECTION("a checkpoint keeps the suspended session and where it stands") {
+    const auto st = w.state(2000);
+    REQUIRE(st.sessions.size() == 1);
+    CHECK(st.sessions[0].suspended);
+    Windower r(c);
+    r.restore(st, 100);
+    CHECK(r.suspended_sessions() == 1);
+    CHECK(r.buffered_events() == 0);
+    out.clear();
+    add(r, 10, "a", 200, out);
+    add(r, 11, "a", 200, out);
+    add(r, 12, "a", 200, out);
+    REQUIRE(out.size() == 1);
+    CHECK(offsets(out[0]) == std::vector<std::int64_t>{1, 2, 3, 10, 11, 12});
+    CHECK((out[0].start == 1 && out[0].judged == 4 && out[0].context == 3));
+  }
+  SECTION("the open-session limit drops a suspended session first") {
+    WindowConfig c2 = c;
+    c2.max_open_sessions = 2;
+    Windower w2(c2);
+    out.clear();
+    add(w2, 0, "a", 0, out);
+    w2.tick(1000, out);  // "a" suspended
+    add(w2, 1, "b", 1100, out);
+    add(w2, 2, "c", 1200, out);  // the limit: "a" goes, not "b"
+    CHECK(w2.stats().sessions_evicted == 1);
+    CHECK(w2.suspended_sessions() == 0);
+    CHECK(w2.open_sessions() == 2);
+  }
+}
+
+TEST_CASE("end_timeout_ms below idle_timeout_ms is refused", "[windower][config]") {
+  WindowConfig c = session_cfg(4);
+  c.end_timeout_ms = 500;
+  try {
+    c.validate();
+    FAIL("accepted end_timeout_ms < idle_timeout_ms");
+  } catch (const core::ConfigError& e) {
+    CHECK(e.key() == "end_timeout_ms");
+  }
+  c.end_timeout_ms = 0;
+  CHECK_NOTHROW(c.validate());
+  CHECK_FALSE(c.suspends());
+  c.end_timeout_ms = 5000;
+  CHECK(c.suspends());
+  c.key_from = WindowConfig::KeyFrom::entity;  // entity sessions end with their time window
+  CHECK_FALSE(c.suspends());
 }
 
 TEST_CASE("idle sessions close on tick, oldest activity first", "[windower]") {

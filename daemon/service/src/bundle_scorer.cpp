@@ -11,8 +11,12 @@ models::ChunkPlan plan_window(const Window& w, const models::ModelShape& m, cons
   std::vector<std::uint32_t> ids;
   ids.reserve(w.events.size());
   for (const auto& e : w.events) ids.push_back(e.template_id);
-  return models::plan_chunk(models::Chunk{ids, w.sequence, w.reason != CloseReason::max_length, ends_session(w.reason)}, m,
-                            layout);
+  models::Chunk c{ids, w.sequence, w.reason != CloseReason::max_length, ends_session(w.reason)};
+  if (w.start != Window::kUnset) {
+    c.start = w.start;
+    c.judged = w.judged;
+  }
+  return models::plan_chunk(c, m, layout);
 }
 
 std::size_t BundleScorer::KeyHash::operator()(const Key& k) const noexcept {
@@ -107,7 +111,9 @@ core::Expected<std::vector<Verdict>> BundleScorer::score(std::span<const Window*
     // one cut by a stop or an eviction did not end.
     const auto& det = m->scorer.detection();
     const bool ended = layout_.sessions && ends_session(w.reason);
-    if (ended && det.short_session(static_cast<std::size_t>(w.sequence) * layout_.stride + w.events.size())) {
+    const std::size_t start =
+        w.start != Window::kUnset ? static_cast<std::size_t>(w.start) : static_cast<std::size_t>(w.sequence) * layout_.stride;
+    if (ended && det.short_session(start + w.events.size())) {
       v.anomalous = true;
       v.score = std::max(v.score, det.short_session_score());
       if (std::none_of(v.failing.begin(), v.failing.end(),
@@ -120,7 +126,7 @@ core::Expected<std::vector<Verdict>> BundleScorer::score(std::span<const Window*
     }
     std::sort(v.failing.begin(), v.failing.end(),
               [](const FailingPosition& x, const FailingPosition& y) { return x.index < y.index; });
-    for (std::size_t e = 0; e < w.events.size(); ++e) {
+    for (std::size_t e = w.context; e < w.events.size(); ++e) {  // context events were reported before
       if (w.events[e].template_id == 0) v.unknown.push_back(e);
       if (w.events[e].template_id == models::kAbnormalTemplate) v.abnormal.push_back(e);
     }

@@ -128,11 +128,15 @@ DaemonProbes export_daemon_metrics(Metrics& metrics, const BundleMapper& mapper,
       {"logguard_verdict_cache_hits_total", "Model windows answered from the verdict cache", s.cache_hits},
       {"logguard_verdict_cache_misses_total", "Model windows run through the model", s.cache_misses},
       {"logguard_sessions_evicted_total", "Sessions closed by the open-session limit", ps.sessions_evicted},
+      {"logguard_sessions_resumed_total", "Suspended sessions that received a line again and continued",
+       ps.sessions_resumed},
   });
   gauges(metrics, {
       {"logguard_known_templates", "Parser templates that map to a bundle template", m.templates_known},
       {"logguard_pinned_templates", "Bundle templates pinned in the parser (never generalised)", m.templates_pinned},
-      {"logguard_open_sessions", "Open sessions", ps.sessions_open},
+      {"logguard_open_sessions", "Open sessions (suspended ones included)", ps.sessions_open},
+      {"logguard_suspended_sessions", "Open sessions suspended after idle_timeout_ms, kept until end_timeout_ms",
+       ps.sessions_suspended},
       {"logguard_scorer_queue_windows", "Windows waiting for the scorer", ps.scorer_queue},
       {"logguard_sink_queue_windows", "Scored windows waiting for the sink", ps.sink_queue},
   });

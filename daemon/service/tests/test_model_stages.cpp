@@ -141,6 +141,73 @@ TEST_CASE("streamed chunks are scored on exactly the offline model windows", "[u
   }
 }
 
+TEST_CASE("a session paused and continued is scored on the offline model windows, plus the one ending at the pause",
+          "[unit][daemon][scorer]") {
+  const std::vector<ModelShape> shapes = {{10, 1, true, false}, {10, 5, true, false}, {4, 3, true, false},
+                                          {11, 1, true, true}, {5, 1, false, true}};
+  for (const auto& m : shapes) {
+    const std::size_t b = m.boundaries ? 1 : 0;
+    for (std::size_t length : {m.window + 1, 4 * m.window}) {
+      const ChunkLayout layout{true, length, length - m.window};
+      for (std::size_t events = 2; events <= 45; ++events) {
+        for (std::size_t pause : {std::size_t{1}, events / 2, events - 1}) {
+          INFO("W=" << m.window << " s=" << m.stride << " deeplog=" << m.deeplog << " length=" << length
+                    << " events=" << events << " pause after " << pause);
+          WindowConfig wc;
+          wc.length = layout.length;
+          wc.stride = layout.stride;
+          wc.score_closing = true;
+          wc.idle_timeout_ms = 10;
+          wc.end_timeout_ms = 1000;
+          Windower w(wc);
+          std::vector<Window> out;
+          const std::string_view key = "blk_1";
+          std::vector<std::uint32_t> wrapped;
+          if (b) wrapped.push_back(models::kStartOfSession);
+          for (std::size_t i = 0; i < events; ++i) {
+            if (i == pause) w.tick(100, out);  // suspended: a pause inside the session
+            Event e;
+            e.template_id = static_cast<core::TemplateId>(i + 1);
+            e.pos.offset = static_cast<std::int64_t>(i);
+            w.add(e, std::span<const std::string_view>(&key, 1), i < pause ? 0 : 100, out);
+            wrapped.push_back(static_cast<std::uint32_t>(i + 1));
+          }
+          if (b) wrapped.push_back(models::kEndOfSession);
+          w.tick(2000, out);  // the session ends
+          REQUIRE(w.open_sessions() == 0);
+          std::vector<Span> got;
+          std::map<std::int64_t, int> released;
+          for (const auto& win : out) {
+            for (std::size_t k = win.context; k < win.released; ++k) ++released[win.events[k].pos.offset];
+            if (win.release_only) continue;
+            const auto plan = plan_window(win, m, layout);
+            const std::size_t lo = win.start == 0 ? 0 : win.start + b;
+            for (const auto& mw : plan.windows) {
+              got.push_back({lo + mw.begin, lo + mw.end});
+              CHECK(std::equal(plan.tokens.begin() + static_cast<long>(mw.begin),
+                               plan.tokens.begin() + static_cast<long>(mw.end),
+                               wrapped.begin() + static_cast<long>(lo + mw.begin)));
+            }
+          }
+          CHECK(released.size() == events);
+          for (const auto& [off, n] : released) CHECK(n == 1);
+          std::sort(got.begin(), got.end());
+          CHECK(std::adjacent_find(got.begin(), got.end()) == got.end());  // no model window twice
+          // Every offline window is judged; besides them only the window that ended at the pause.
+          auto want = offline_windows(events, m);
+          std::vector<Span> extra;
+          std::set_difference(got.begin(), got.end(), want.begin(), want.end(), std::back_inserter(extra));
+          std::vector<Span> missing;
+          std::set_difference(want.begin(), want.end(), got.begin(), got.end(), std::back_inserter(missing));
+          CHECK(missing.empty());
+          CHECK(extra.size() <= 1);
+          for (const auto& sp : extra) CHECK(sp.second == pause + b);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("chunk layouts without W events of overlap are rejected", "[unit][daemon][scorer][config]") {
   const ModelShape m{10, 1, true, false};
   CHECK_THROWS_AS(check_chunk_layout({true, 10, 1}, m), core::ConfigError);   // length <= W

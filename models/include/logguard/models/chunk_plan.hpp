@@ -44,6 +44,13 @@ struct Chunk {
   std::uint64_t sequence = 0;
   bool closing = false;
   bool ended = true;
+  /// Where the chunk lies in its session, when not on the chunk grid (a session resumed after a
+  /// pause): the index in the session of events[0], and the event index up to which earlier
+  /// chunks judged every model window. kOnGrid: chunk `sequence` of the layout (start
+  /// sequence * stride; judged: the previous chunk's end).
+  static constexpr std::uint64_t kOnGrid = ~std::uint64_t{0};
+  std::uint64_t start = kOnGrid;
+  std::uint64_t judged = 0;
 };
 
 /// A model window inside a chunk: [begin, end) of the chunk's token sequence.

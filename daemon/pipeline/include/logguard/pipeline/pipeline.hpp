@@ -143,6 +143,8 @@ struct PipelineStats {
   // Sampled by the consumer thread every tick_ms.
   std::atomic<std::uint64_t> sessions_open{0};
   std::atomic<std::uint64_t> sessions_evicted{0};
+  std::atomic<std::uint64_t> sessions_suspended{0};  // open sessions now suspended (gauge)
+  std::atomic<std::uint64_t> sessions_resumed{0};    // suspended sessions that received a line again
   std::atomic<std::uint64_t> scorer_queue{0};     // windows waiting for the scorer
   std::atomic<std::uint64_t> sink_queue{0};       // scored windows waiting for the sink
 };

@@ -134,7 +134,9 @@ struct Event {
 /// Why a window was emitted.
 enum class CloseReason : std::uint8_t {
   max_length,    // a session (or the count stream) reached the window length W
-  idle,          // no event for idle_timeout_ms
+  idle,          // no event for idle_timeout_ms (session mode with end_timeout_ms: for end_timeout_ms)
+  suspended,     // session mode: no event for idle_timeout_ms; its pending events are scored, the
+                 // session stays resumable (its last events kept as context) until end_timeout_ms
   evicted,       // the open-session limit was reached; the least recently active session closed
   shutdown,      // flush() at a stop (SIGTERM): the session was cut, it did not end
   time,          // a time window's end passed
@@ -144,13 +146,16 @@ const char* to_string(CloseReason r) noexcept;
 /// Whether a window closed this way ends its session, so that the scorer judges the end (the
 /// end token; a session shorter than every normal training session). A session cut by a stop
 /// or an eviction has its events scored but no end: judged as ended, nearly every normal
-/// session still in flight at a restart would look truncated.
+/// session still in flight at a restart would look truncated. A suspended session has not
+/// ended either: it only paused.
 constexpr bool ends_session(CloseReason r) noexcept {
   return r == CloseReason::idle || r == CloseReason::time || r == CloseReason::end_of_input;
 }
 
-/// A window of events, emitted by the Windower. Events [0, released) appear in no later
-/// window; they are done once this window is scored and (if anomalous) delivered.
+/// A window of events, emitted by the Windower. Events [context, released) appear in no later
+/// window; they are done once this window is scored and (if anomalous) delivered. Events
+/// [0, context) were released by an earlier window of the session (a suspended session's last
+/// events, kept as the model's context without their lines).
 /// A `release_only` window holds events that were already scored in an earlier window of
 /// the same session: it is not scored again, it only carries their completion through the
 /// pipeline in order.
@@ -159,6 +164,13 @@ struct Window {
   std::uint64_t sequence = 0;  // 0,1,2... per session (per stream for count/time windows)
   std::vector<Event> events;
   std::size_t released = 0;
+  std::size_t context = 0;     // leading events released before (see above); <= released
+  /// Session mode: the index in the session of events[0], and how far model windows were
+  /// judged by earlier windows (every model window ending at or before that event index).
+  /// kUnset (windows not made by a Windower): derived from `sequence` and the chunk layout.
+  static constexpr std::uint64_t kUnset = ~std::uint64_t{0};
+  std::uint64_t start = kUnset;
+  std::uint64_t judged = 0;
   CloseReason reason = CloseReason::max_length;
   bool release_only = false;
 };

@@ -6,6 +6,13 @@
 //    by `stride` (stride == length: tumbling), and closes on idle timeout, on eviction (the
 //    open-session limit was reached: the least recently active session closes, counted) or
 //    at flush(). A closing session emits its remaining events.
+//    With `end_timeout_ms` (> idle_timeout_ms; not for entity keys) idle time does not end a
+//    session: after idle_timeout_ms it is *suspended* -- its pending events are emitted in a
+//    `suspended` window (scored, the end not judged) and its last `length - stride` events stay,
+//    without their lines, as the context of the session's next window, so a later line of the
+//    same key continues the session instead of starting a new one. It ends (a closing window
+//    that judges the end) after end_timeout_ms without an event. Sessions of real systems
+//    pause for hours (an HDFS block is written, then verified and deleted hours later).
 //  * count mode: the same, over one stream without keys (BGL style).
 //  * time mode: windows of `window_ms` of event time that slide by `stride_ms`.
 //
@@ -44,7 +51,11 @@ struct WindowConfig {
   std::size_t length = 100;               // W: events per window (session/count mode)
   std::size_t stride = 0;                 // events a full window slides by; 0 = length
   std::int64_t idle_timeout_ms = 30000;   // close a session (or the stream) after this; 0 = never
-  std::size_t max_open_sessions = 100000;
+                                          // (session mode with end_timeout_ms: suspend it)
+  std::int64_t end_timeout_ms = 86'400'000;  // session mode: a session ends after this long
+                                          // without an event (suspended from idle_timeout_ms
+                                          // on); 0 = at idle_timeout_ms (no suspension)
+  std::size_t max_open_sessions = 100000;  // open sessions, suspended ones included
   std::int64_t window_ms = 60000;         // time mode: window span of event time
   std::int64_t stride_ms = 0;             // time mode: slide; 0 = window_ms
   bool score_closing = false;             // a closing window is scored even when all its events
@@ -52,6 +63,11 @@ struct WindowConfig {
 
   /// Throws core::ConfigError naming the key (e.g. "stride") of the first problem.
   void validate() const;
+  /// Whether idle sessions are suspended rather than ended (session mode, end_timeout_ms set).
+  bool suspends() const {
+    return mode == Mode::session && key_from != KeyFrom::entity && idle_timeout_ms > 0 &&
+           end_timeout_ms > idle_timeout_ms;
+  }
   std::size_t effective_stride() const { return stride == 0 ? length : stride; }
   std::int64_t effective_stride_ms() const { return stride_ms == 0 ? window_ms : stride_ms; }
 };
@@ -64,8 +80,10 @@ struct WindowerStats {
   std::uint64_t windows = 0;               // scored windows emitted
   std::uint64_t release_only_windows = 0;
   std::uint64_t sessions_opened = 0;
-  std::uint64_t sessions_idle_closed = 0;
+  std::uint64_t sessions_idle_closed = 0;   // ended by idle_timeout_ms (end_timeout_ms when suspending)
   std::uint64_t sessions_evicted = 0;
+  std::uint64_t sessions_suspended = 0;
+  std::uint64_t sessions_resumed = 0;      // a suspended session received a line again
 };
 
 /// A Windower's open state, for checkpoints: plain data, `idle_ms` relative to the moment
@@ -78,6 +96,12 @@ struct WindowerState {
     std::uint64_t next_sequence = 0;
     std::int64_t idle_ms = 0;  // time since its last event
     TopicPartition tp;         // the partition the session belongs to (its first event's)
+    // Position in the session (Window::start / judged / context). positioned == false (state
+    // of an older checkpoint): derived from next_sequence and the window layout.
+    bool positioned = false;
+    std::uint64_t start = 0, judged = 0;
+    std::size_t context = 0;
+    bool suspended = false;
   };
   std::vector<Session> sessions;  // least recently active first (session/count mode)
   // time mode
@@ -129,6 +153,8 @@ class Windower {
   std::size_t adopt_sessions(std::vector<WindowerState::Session> sessions, std::int64_t now_ms);
 
   std::size_t open_sessions() const noexcept { return sessions_.size(); }
+  /// Open sessions that are suspended (idle, kept as context until end_timeout_ms).
+  std::size_t suspended_sessions() const noexcept { return parked_.size(); }
   /// Events held in open sessions / the time stream.
   std::size_t buffered_events() const noexcept { return buffered_; }
   const WindowerStats& stats() const noexcept { return stats_; }
@@ -150,8 +176,13 @@ class Windower {
     std::vector<Event> events;
     std::size_t unscored = 0;       // events in no emitted window yet
     std::uint64_t next_sequence = 0;
+    std::uint64_t start = 0;        // index in the session of events[0]
+    std::uint64_t judged = 0;       // model windows ending at or before this index were judged
+    std::size_t context = 0;        // leading events released already (kept after a suspension)
+    bool suspended = false;
     std::int64_t last_seen_ms = 0;
-    std::list<Node*>::iterator lru;  // position in lru_ (front = least recently active)
+    std::list<Node*>::iterator lru;  // position in lru_, or parked_ when suspended (front = least
+                                     // recently active)
     TopicPartition tp;               // of the session's first event (partition handover)
   };
 
@@ -160,6 +191,9 @@ class Windower {
   template <class E>
   std::size_t add_impl(E&& e, std::span<const std::string_view> keys, std::int64_t now_ms, std::vector<Window>& out);
   void close_session(Map::iterator it, CloseReason reason, std::vector<Window>& out);
+  // Scores the pending events of an idle session and keeps its last events as context.
+  void suspend_session(Map::iterator it, std::vector<Window>& out);
+  Window make_window(const Node& n, CloseReason reason) const;
   // Emits the session's full windows (length events each, sliding by the stride).
   void emit_full(Map::iterator it, std::vector<Window>& out);
   void add_timed(const Event& e, std::int64_t now_ms, std::vector<Window>& out);
@@ -168,7 +202,8 @@ class Windower {
 
   WindowConfig config_;
   Map sessions_;
-  std::list<Node*> lru_;
+  std::list<Node*> lru_;     // active sessions, least recently active first
+  std::list<Node*> parked_;  // suspended sessions, least recently active first
   // time mode
   std::vector<Event> stream_;
   std::size_t stream_unscored_ = 0;
