@@ -40,7 +40,7 @@ source: {type: file, path: $INPUT}
 sink: {type: file, path: $WORK/anomalies.jsonl}
 model: {bundle: $BUNDLE}
 pipeline:
-  window: {key_pattern: 'blk_-?\d+', idle_timeout_ms: $IDLE}
+  window: {key_pattern: 'blk_-?\d+', idle_timeout_ms: $IDLE, end_timeout_ms: 0}
 metrics: {enabled: false}
 YAML
 hz=$(getconf CLK_TCK)

@@ -111,7 +111,7 @@ sink: {type: kafka}
 model: {bundle: $BUNDLE${BENCH_MODEL_EXTRA:-}}
 state: {dir: $WORK/state-$3${BENCH_STATE_EXTRA:-}}
 pipeline:
-  window: {${WINDOW_KEY}idle_timeout_ms: $4}
+  window: {${WINDOW_KEY}idle_timeout_ms: $4, end_timeout_ms: 0}
 kafka:
   brokers: $BROKERS
   topics: [$2]

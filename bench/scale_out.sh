@@ -58,7 +58,7 @@ sink: {type: kafka}
 model: {bundle: $BUNDLE}
 $(if [[ -n "$HANDOVER" ]]; then echo "handover: {enabled: true, topic: sessions-$group}"; else echo "state: {dir: $WORK/state-$group-$i}"; fi)
 pipeline:
-  window: {key_pattern: 'blk_-?\d+', idle_timeout_ms: $IDLE}
+  window: {key_pattern: 'blk_-?\d+', idle_timeout_ms: $IDLE, end_timeout_ms: 0}
 kafka:
   brokers: $BROKERS
   topics: [logs]

@@ -90,7 +90,7 @@ sink: {type: kafka}
 input: {format: json, parse_header: true, stream: service}
 pipeline:
   tick_ms: 50
-  window: {idle_timeout_ms: 600000}
+  window: {idle_timeout_ms: 600000, end_timeout_ms: 0}
 kafka:
   brokers: $BROKERS
   topics: [logs]

@@ -151,6 +151,7 @@ pipeline:
   window:
     key_pattern: 'blk_-?\d+'
     idle_timeout_ms: 600000
+    end_timeout_ms: 0          # replayed sessions do not pause: idle ends them
 kafka:
   brokers: $BROKERS
   topics: [logs]

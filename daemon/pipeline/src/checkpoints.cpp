@@ -119,8 +119,8 @@ bool Pipeline::Impl::final_checkpoint(std::vector<Window>& pending, std::size_t&
 void Pipeline::Impl::hold(const std::vector<WindowerState::Session>& sessions, const std::vector<Event>& stream) {
   if (!tracks_records()) return;
   std::vector<const SourcePosition*> held;
-  for (const auto& s : sessions)
-    for (const auto& e : s.events) held.push_back(&e.pos);
+  for (const auto& s : sessions)  // a suspended session's context was released before
+    for (std::size_t i = std::min(s.context, s.events.size()); i < s.events.size(); ++i) held.push_back(&s.events[i].pos);
   for (const auto& e : stream) held.push_back(&e.pos);
   std::sort(held.begin(), held.end(), [](const SourcePosition* a, const SourcePosition* b) {
     return std::tie(a->tp, a->offset) < std::tie(b->tp, b->offset);

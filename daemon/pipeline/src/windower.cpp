@@ -218,9 +218,11 @@ void Windower::suspend_session(Map::iterator it, std::vector<Window>& out) {
   if (s.context < s.events.size()) {
     // Pending events are scored now (the end is not judged); events scored by a full window
     // but still held as its overlap are released.
+    // (With score_closing the model windows up to the pause are judged even when a full chunk
+    // scored every event: the grid of model windows may end before the last event.)
     Window w = make_window(*it, CloseReason::suspended);
     w.sequence = s.next_sequence++;
-    w.release_only = s.unscored == 0;
+    w.release_only = s.unscored == 0 && !config_.score_closing;
     w.events = s.events;
     w.released = w.events.size();
     buffered_ -= w.released - w.context;
@@ -348,6 +350,12 @@ std::int64_t Windower::next_idle_ms() const noexcept {
 void Windower::flush(std::vector<Window>& out, CloseReason reason) {
   if (config_.mode == WindowConfig::Mode::time) {
     close_stream(reason, out);
+    return;
+  }
+  if (reason == CloseReason::shutdown && config_.suspends()) {
+    // A stop is a pause: pending events are scored and every session stays, suspended, for the
+    // final checkpoint to carry over the restart.
+    while (!lru_.empty()) suspend_session(sessions_.find(lru_.front()->first), out);
     return;
   }
   while (!parked_.empty()) close_session(sessions_.find(parked_.front()->first), reason, out);

@@ -180,7 +180,8 @@ TEST_CASE("every event is released exactly once per session it joined", "[window
       INFO("length " << length << " stride " << stride << " end_timeout " << end_timeout);
       CHECK(got == expected);
       CHECK(w.buffered_events() == 0);
-      CHECK(w.open_sessions() == 0);
+      // A stop suspends the sessions (kept for the final checkpoint) or closes them.
+      CHECK(w.open_sessions() == (end_timeout > 0 ? w.suspended_sessions() : 0));
       CHECK(w.stats().sessions_evicted > 0);
       CHECK(w.stats().sessions_idle_closed + w.stats().sessions_suspended > 0);
       CHECK(w.stats().unkeyed_events > 0);
@@ -228,10 +229,10 @@ TEST_CASE("an idle session is suspended, continues with its last events as conte
     for (std::size_t i = 0; i < 3; ++i) CHECK(out[0].events[i].line.empty());  // context keeps no line
     CHECK(out[0].events[3].line == "line 10");
     out.clear();
-    w.tick(4000, out);  // idle again: 10, 11, 12 were scored in that window and are released now
+    w.tick(4000, out);  // idle again: 10, 11, 12 were in that window and are released now
     REQUIRE(out.size() == 1);
     CHECK(out[0].reason == CloseReason::suspended);
-    CHECK(out[0].release_only);
+    CHECK_FALSE(out[0].release_only);  // score_closing: the model windows up to the pause are judged
     CHECK(released(out[0]) == std::vector<std::int64_t>{10, 11, 12});
     CHECK(w.buffered_events() == 0);
     out.clear();
@@ -255,11 +256,30 @@ TEST_CASE("an idle session is suspended, continues with its last events as conte
     CHECK((out[0].start == 1 && out[0].judged == 4 && out[0].context == 3));
     CHECK(w.stats().sessions_idle_closed == 1);
   }
-  SECTION("a stop or an eviction of a suspended session emits nothing: nothing is pending") {
+  SECTION("a stop suspends every session: pending events scored, the sessions kept for the final checkpoint") {
     out.clear();
+    add(w, 20, "b", 100, out);
     w.flush(out, CloseReason::shutdown);
+    REQUIRE(out.size() == 1);  // "b"'s pending event; "a" has nothing pending
+    CHECK(out[0].key == "b");
+    CHECK(out[0].reason == CloseReason::suspended);
+    CHECK(w.open_sessions() == 2);
+    CHECK(w.suspended_sessions() == 2);
+    CHECK(w.buffered_events() == 0);
+    const auto st = w.state(200);
+    CHECK(st.sessions.size() == 2);
+    CHECK(std::all_of(st.sessions.begin(), st.sessions.end(), [](const auto& s) { return s.suspended; }));
+  }
+  SECTION("without suspension a stop closes every session, a suspended one with nothing to emit") {
+    WindowConfig c2 = c;
+    c2.end_timeout_ms = 0;  // e.g. a restart with end_timeout_ms switched off
+    Windower r(c2);
+    r.restore(w.state(100), 100);
+    CHECK(r.suspended_sessions() == 0);  // restored as open sessions holding context only
+    out.clear();
+    r.flush(out, CloseReason::shutdown);
     CHECK(out.empty());
-    CHECK(w.open_sessions() == 0);
+    CHECK(r.open_sessions() == 0);
   }
   SECTION("the end of a finite input judges the end") {
     out.clear();
@@ -393,6 +413,19 @@ TEST_CASE("count windows ignore keys", "[windower]") {
   CHECK(offsets(out[0]) == std::vector<std::int64_t>{0, 1, 2});
   CHECK(offsets(out[2]) == std::vector<std::int64_t>{2, 3, 4});
   CHECK(out[2].released == 1);
+}
+
+TEST_CASE("count windows are not suspended: a quiet stream ends the window", "[windower]") {
+  WindowConfig c = session_cfg(4);
+  c.mode = WindowConfig::Mode::count;
+  c.end_timeout_ms = 5000;
+  CHECK_FALSE(c.suspends());
+  Windower w(c);
+  std::vector<Window> out;
+  add(w, 0, "", 0, out);
+  w.tick(1000, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].reason == CloseReason::idle);
 }
 
 TEST_CASE("time windows by event time, tumbling and sliding", "[windower]") {

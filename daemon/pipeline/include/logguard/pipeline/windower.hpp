@@ -13,7 +13,8 @@
 //    same key continues the session instead of starting a new one. It ends (a closing window
 //    that judges the end) after end_timeout_ms without an event. Sessions of real systems
 //    pause for hours (an HDFS block is written, then verified and deleted hours later).
-//  * count mode: the same, over one stream without keys (BGL style).
+//  * count mode: the same, over one stream without keys (BGL style); idle time ends the
+//    current window (no suspension).
 //  * time mode: windows of `window_ms` of event time that slide by `stride_ms`.
 //
 // Every event is released (made "done" for offset tracking) by exactly one window per
@@ -135,7 +136,8 @@ class Windower {
   /// When the next session (or the time stream) becomes idle, if any: tick() at or after
   /// this moment closes it. -1 when nothing can become idle.
   std::int64_t next_idle_ms() const noexcept;
-  /// Closes everything: `shutdown` at a stop (sessions cut), `end_of_input` when a finite
+  /// Closes everything: `shutdown` at a stop (sessions cut; when suspending, every session is
+  /// suspended instead and stays, for the final checkpoint), `end_of_input` when a finite
   /// source ended (sessions complete).
   void flush(std::vector<Window>& out, CloseReason reason = CloseReason::shutdown);
 
