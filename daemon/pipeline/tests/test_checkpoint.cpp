@@ -298,6 +298,64 @@ TEST_CASE("a pipeline restarted from its checkpoint publishes what an uninterrup
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("a stop suspends the open sessions: the last checkpoint keeps them and they continue", "[checkpoint][pipeline]") {
+  const std::size_t stop_after = GENERATE(333u, 1500u);
+  CAPTURE(stop_after);
+  PipelineConfig cfg = config(WindowConfig::Mode::session);
+  cfg.window.idle_timeout_ms = 600'000;  // no session idles during the test: only the stop pauses them
+  cfg.window.end_timeout_ms = 6'000'000;
+  CapturingSink ref_sink;
+  {
+    FileSource source(kSample, 1 << 16);
+    FakeScorer scorer;
+    Pipeline p(cfg, source, fake_map, scorer, ref_sink, text);
+    std::atomic<bool> stop{false};
+    REQUIRE(p.run(stop).has_value());
+  }
+  const std::string dir = temp_dir("suspend-restart");
+  CapturingSink sink;
+  {
+    std::atomic<bool> stop{false};
+    StoppingSource source(stop_after, stop);
+    FakeScorer scorer;
+    FileStateStore store(dir, "session", testing::fixed_state_model("fake-v1"));
+    PipelineOptions options;
+    options.checkpoints = {&store, 3'600'000, true};
+    Pipeline p(cfg, source, fake_map, scorer, sink, text, std::move(options));
+    REQUIRE(p.run(stop).has_value());
+  }
+  auto c = read_checkpoint(dir);
+  REQUIRE(c.has_value());
+  const auto& saved = c->pipeline.windows.sessions;
+  REQUIRE_FALSE(saved.empty());
+  for (const auto& s : saved) {
+    CHECK(s.suspended);
+    CHECK(s.unscored == 0);
+    CHECK(s.context == s.events.size());
+    for (const auto& e : s.events) CHECK(e.line.empty());
+  }
+  {
+    FileSource source(kSample, 1 << 16);
+    FakeScorer scorer;
+    PipelineOptions options;
+    options.restore = std::move(c->pipeline);
+    Pipeline p(cfg, source, fake_map, scorer, sink, text, std::move(options));
+    std::atomic<bool> stop{false};
+    REQUIRE(p.run(stop).has_value());
+    CHECK(p.stats().records == 2000 - stop_after);
+    CHECK(p.held_records() == 0);  // restored context is not held: it was released before the stop
+    CHECK(source.stored_offset() == 2000);
+    CHECK(p.windower_stats().sessions_resumed > 0);
+  }
+  auto sessions = [](const CapturingSink& s) {
+    std::set<std::string> out;
+    for (const auto& [id, bodies] : s.bodies) out.insert(nlohmann::json::parse(*bodies.begin())["session"].get<std::string>());
+    return out;
+  };
+  CHECK(sessions(sink) == sessions(ref_sink));
+  std::filesystem::remove_all(dir);
+}
+
 namespace {
 
 // The sample's lines, then nothing (but never the end) until the pipeline is stopped. Time
