@@ -138,22 +138,7 @@ sequences() {  # SPLIT
 
 raw_5k() {  # the README flow on raw lines
   local d=$WORK/R5K; mkdir -p "$d"
-  python3 - "$DATA/hdfs/raw-5k" "$d/labels.csv" <<'PY'
-import csv, re, sys
-from pathlib import Path
-src = Path(sys.argv[1])
-lines = (src / "HDFS_5k.log").read_text().splitlines()
-rows = list(csv.reader(open(src / "HDFS_5k_preprocessed_logrecord.csv")))
-li = rows[0].index("labels")
-lab = {}
-for line, r in zip(lines, rows[1:]):
-    for b in re.findall(r"blk_-?\d+", line):
-        lab[b] = max(lab.get(b, 0), int(r[li]))
-with open(sys.argv[2], "w") as f:
-    f.write("session,label\n")
-    for b, l in lab.items():
-        f.write(f"{b},{l}\n")
-PY
+  python3 "$ROOT/bench/hdfs5k_labels.py" "$DATA/hdfs/raw-5k" "$d/labels.csv"
   "$LG" train --config "$CFG" --sequences "$NORMAL" --templates "$TPL" --out "$d/msmass.bundle" 2> "$d/train.log" || { tail "$d/train.log"; exit 1; }
   grep -E "^calibration" "$d/train.log" | sed 's/^/  /'
   "$LG" detect --model "$d/msmass.bundle" --input "$DATA/hdfs/raw-5k/HDFS_5k.log" --output "$d/msmass.jsonl" 2> "$d/detect.log"

@@ -76,23 +76,8 @@ if [[ " $SYSTEMS " == *" hdfs "* ]]; then
     "$LG" train --config "$ROOT/configs/hdfs/train.yaml" --sequences "$DATA/sequences/ait-aecid/hdfs_loghub/hdfs_train" \
       --templates "$DATA/sequences/ait-aecid/templates/HDFS_templates.csv" --out "$HDFS_BUNDLE" 2> "$WORK/train.log"
   fi
-  # Block labels (from the preprocessed log record, as bench/eval_hdfs.sh R5K reads them).
-  python3 - "$DATA/hdfs/raw-5k" "$WORK/labels.csv" <<'PY'
-import csv, re, sys
-from pathlib import Path
-src = Path(sys.argv[1])
-lines = (src / "HDFS_5k.log").read_text().splitlines()
-rows = list(csv.reader(open(src / "HDFS_5k_preprocessed_logrecord.csv")))
-li = rows[0].index("labels")
-lab = {}
-for line, r in zip(lines, rows[1:]):
-    for b in re.findall(r"blk_-?\d+", line):
-        lab[b] = max(lab.get(b, 0), int(r[li]))
-with open(sys.argv[2], "w") as f:
-    f.write("session,label\n")
-    for b, l in lab.items():
-        f.write(f"{b},{l}\n")
-PY
+  # Block labels (from the preprocessed log record, as bench/eval_hdfs.sh R5K reads them)
+  python3 "$ROOT/bench/hdfs5k_labels.py" "$DATA/hdfs/raw-5k" "$WORK/labels.csv"
   "$LG" detect --model "$HDFS_BUNDLE" --input "$LOG" --output "$WORK/offline.jsonl" 2> "$WORK/offline.log"
   run ended "$HDFS_BUNDLE" "$LOG" hdfs "$SPEEDUP" 0
   run suspended "$HDFS_BUNDLE" "$LOG" hdfs "$SPEEDUP" 86400000

@@ -21,19 +21,23 @@ void check_chunk_layout(const ChunkLayout& layout, const ModelShape& m) {
                                 " (the bundle's window) events of overlap, so every model window fits in one chunk");
 }
 
+std::size_t chunk_start(const Chunk& w, const ChunkLayout& layout) {
+  if (!layout.sessions) return 0;
+  return w.start == Chunk::kOnGrid ? static_cast<std::size_t>(w.sequence) * layout.stride : static_cast<std::size_t>(w.start);
+}
+
 ChunkPlan plan_chunk(const Chunk& w, const ModelShape& m, const ChunkLayout& layout) {
   ChunkPlan p;
   const std::size_t b = m.boundaries ? 1 : 0;
-  const bool on_grid = w.start == Chunk::kOnGrid;
-  const std::size_t a = !layout.sessions ? 0
-                        : on_grid        ? static_cast<std::size_t>(w.sequence) * layout.stride
-                                         : static_cast<std::size_t>(w.start);
+  const std::size_t a = chunk_start(w, layout);
   const bool first = !layout.sessions || a == 0;
   const bool closing = !layout.sessions || w.closing;
-  // Token index (in [start] + session + [end]) up to which earlier chunks judged every model window.
-  const std::size_t judged = !layout.sessions ? 0
-                             : on_grid        ? (w.sequence == 0 ? 0 : a - layout.stride + layout.length + b)
-                             : (w.judged == 0 ? 0 : static_cast<std::size_t>(w.judged) + b);
+  // Token index (in [start] + session + [end]) up to which earlier chunks judged every model
+  // window: on the grid, the previous chunk's end.
+  const std::size_t prev_hi = !layout.sessions              ? 0
+                              : w.start == Chunk::kOnGrid   ? (w.sequence == 0 ? 0 : a - layout.stride + layout.length + b)
+                              : w.judged == 0               ? 0
+                                                            : static_cast<std::size_t>(w.judged) + b;
   constexpr auto kNone = std::numeric_limits<std::size_t>::max();
   p.tokens.reserve(w.events.size() + 2);
   if (first && b) {
@@ -51,7 +55,6 @@ ChunkPlan plan_chunk(const Chunk& w, const ModelShape& m, const ChunkLayout& lay
   // Absolute coordinates in the session's wrapped sequence.
   const std::size_t lo = first ? 0 : a + b;
   const std::size_t hi = lo + p.tokens.size();
-  const std::size_t prev_hi = judged;
   const std::size_t W = m.window;
   auto add = [&](std::size_t begin, std::size_t end) { p.windows.push_back({begin - lo, end - lo}); };
   if (p.tokens.empty()) return p;

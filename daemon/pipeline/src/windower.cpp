@@ -183,31 +183,36 @@ void Windower::emit_full(Map::iterator it, std::vector<Window>& out) {
   }
 }
 
-Window Windower::make_window(const Node& n, CloseReason reason) const {
-  const Session& s = n.second;
+bool Windower::emit_closing(Map::iterator it, CloseReason reason, bool keep_events, std::vector<Window>& out) {
+  Session& s = it->second;
   Window w;
-  w.key = n.first;
+  w.key = it->first;
+  w.sequence = s.next_sequence++;
   w.reason = reason;
   w.start = s.start;
   w.judged = s.judged;
   w.context = s.context;
-  return w;
+  // With score_closing the model windows up to the last event are judged even when a full chunk
+  // scored every event: the grid of model windows may end before it.
+  w.release_only = s.unscored == 0 && !config_.score_closing;
+  if (keep_events)
+    w.events = s.events;
+  else
+    w.events = std::move(s.events);
+  w.released = w.events.size();
+  buffered_ -= w.released - w.context;
+  ++(w.release_only ? stats_.release_only_windows : stats_.windows);
+  const bool scored = !w.release_only;
+  out.push_back(std::move(w));
+  return scored;
 }
 
 void Windower::close_session(Map::iterator it, CloseReason reason, std::vector<Window>& out) {
   Session& s = it->second;
   if (s.events.size() > config_.length) emit_full(it, out);  // restored with a longer length
   // A suspended session holds context only: there is something to do only when its end is judged.
-  if (!s.events.empty() && (s.context < s.events.size() || ends_session(reason))) {
-    Window w = make_window(*it, reason);
-    w.sequence = s.next_sequence++;
-    w.release_only = s.unscored == 0 && !config_.score_closing;
-    w.events = std::move(s.events);
-    w.released = w.events.size();
-    buffered_ -= w.released - w.context;
-    ++(w.release_only ? stats_.release_only_windows : stats_.windows);
-    out.push_back(std::move(w));
-  }
+  if (!s.events.empty() && (s.context < s.events.size() || ends_session(reason)))
+    emit_closing(it, reason, false, out);
   (s.suspended ? parked_ : lru_).erase(s.lru);
   sessions_.erase(it);
 }
@@ -215,21 +220,10 @@ void Windower::close_session(Map::iterator it, CloseReason reason, std::vector<W
 void Windower::suspend_session(Map::iterator it, std::vector<Window>& out) {
   Session& s = it->second;
   if (s.events.size() > config_.length) emit_full(it, out);  // restored with a longer length
-  if (s.context < s.events.size()) {
-    // Pending events are scored now (the end is not judged); events scored by a full window
-    // but still held as its overlap are released.
-    // (With score_closing the model windows up to the pause are judged even when a full chunk
-    // scored every event: the grid of model windows may end before the last event.)
-    Window w = make_window(*it, CloseReason::suspended);
-    w.sequence = s.next_sequence++;
-    w.release_only = s.unscored == 0 && !config_.score_closing;
-    w.events = s.events;
-    w.released = w.events.size();
-    buffered_ -= w.released - w.context;
-    ++(w.release_only ? stats_.release_only_windows : stats_.windows);
-    if (!w.release_only) s.judged = s.start + s.events.size();
-    out.push_back(std::move(w));
-  }
+  // Pending events are scored now (the end is not judged); events scored by a full window but
+  // still held as its overlap are released.
+  if (s.context < s.events.size() && emit_closing(it, CloseReason::suspended, true, out))
+    s.judged = s.start + s.events.size();
   // The last `length - stride` events (>= the model's window, checked by the scorer) stay as
   // the context of the session's next window, without their lines.
   const std::size_t keep = std::min(s.events.size(), config_.length - config_.effective_stride());

@@ -102,6 +102,13 @@ PipelineConfig config(WindowConfig::Mode mode) {
 
 const auto text = testing::fake_template_text;
 
+// The sessions a sink received records of.
+std::set<std::string> anomalous_sessions(const CapturingSink& s) {
+  std::set<std::string> out;
+  for (const auto& [id, bodies] : s.bodies) out.insert(nlohmann::json::parse(*bodies.begin())["session"].get<std::string>());
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("checkpoint files round-trip", "[checkpoint]") {
@@ -288,12 +295,7 @@ TEST_CASE("a pipeline restarted from its checkpoint publishes what an uninterrup
     CHECK(ids == ref_ids);
   } else {
     // Sessions were closed at the stop and judged in two parts: the same sessions are anomalous.
-    auto sessions = [](const CapturingSink& s) {
-      std::set<std::string> out;
-      for (const auto& [id, bodies] : s.bodies) out.insert(nlohmann::json::parse(*bodies.begin())["session"].get<std::string>());
-      return out;
-    };
-    CHECK(sessions(sink) == sessions(ref_sink));
+    CHECK(anomalous_sessions(sink) == anomalous_sessions(ref_sink));
   }
   std::filesystem::remove_all(dir);
 }
@@ -347,12 +349,7 @@ TEST_CASE("a stop suspends the open sessions: the last checkpoint keeps them and
     CHECK(source.stored_offset() == 2000);
     CHECK(p.windower_stats().sessions_resumed > 0);
   }
-  auto sessions = [](const CapturingSink& s) {
-    std::set<std::string> out;
-    for (const auto& [id, bodies] : s.bodies) out.insert(nlohmann::json::parse(*bodies.begin())["session"].get<std::string>());
-    return out;
-  };
-  CHECK(sessions(sink) == sessions(ref_sink));
+  CHECK(anomalous_sessions(sink) == anomalous_sessions(ref_sink));
   std::filesystem::remove_all(dir);
 }
 

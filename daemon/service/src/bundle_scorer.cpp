@@ -7,16 +7,25 @@
 
 namespace logguard::daemon {
 
-models::ChunkPlan plan_window(const Window& w, const models::ModelShape& m, const models::ChunkLayout& layout) {
-  std::vector<std::uint32_t> ids;
-  ids.reserve(w.events.size());
-  for (const auto& e : w.events) ids.push_back(e.template_id);
+namespace {
+
+// The window as a chunk of its session (its template ids in `ids`).
+models::Chunk chunk_of(const Window& w, std::span<const std::uint32_t> ids) {
   models::Chunk c{ids, w.sequence, w.reason != CloseReason::max_length, ends_session(w.reason)};
   if (w.start != Window::kUnset) {
     c.start = w.start;
     c.judged = w.judged;
   }
-  return models::plan_chunk(c, m, layout);
+  return c;
+}
+
+}  // namespace
+
+models::ChunkPlan plan_window(const Window& w, const models::ModelShape& m, const models::ChunkLayout& layout) {
+  std::vector<std::uint32_t> ids;
+  ids.reserve(w.events.size());
+  for (const auto& e : w.events) ids.push_back(e.template_id);
+  return models::plan_chunk(chunk_of(w, ids), m, layout);
 }
 
 std::size_t BundleScorer::KeyHash::operator()(const Key& k) const noexcept {
@@ -111,9 +120,7 @@ core::Expected<std::vector<Verdict>> BundleScorer::score(std::span<const Window*
     // one cut by a stop or an eviction did not end.
     const auto& det = m->scorer.detection();
     const bool ended = layout_.sessions && ends_session(w.reason);
-    const std::size_t start =
-        w.start != Window::kUnset ? static_cast<std::size_t>(w.start) : static_cast<std::size_t>(w.sequence) * layout_.stride;
-    if (ended && det.short_session(start + w.events.size())) {
+    if (ended && det.short_session(models::chunk_start(chunk_of(w, {}), layout_) + w.events.size())) {
       v.anomalous = true;
       v.score = std::max(v.score, det.short_session_score());
       if (std::none_of(v.failing.begin(), v.failing.end(),

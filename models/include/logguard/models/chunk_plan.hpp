@@ -69,6 +69,10 @@ struct ChunkPlan {
 
 ChunkPlan plan_chunk(const Chunk& chunk, const ModelShape& m, const ChunkLayout& layout);
 
+/// The index in its session of the chunk's first event: Chunk::start, or on the grid
+/// sequence * stride (0 without sessions).
+std::size_t chunk_start(const Chunk& chunk, const ChunkLayout& layout);
+
 /// Checks a chunk layout against the model: overlap length - stride >= W. Throws
 /// core::ConfigError keyed "pipeline.window.stride" / "pipeline.window.length" (the daemon's
 /// keys that set the layout).

@@ -195,7 +195,9 @@ class Windower {
   void close_session(Map::iterator it, CloseReason reason, std::vector<Window>& out);
   // Scores the pending events of an idle session and keeps its last events as context.
   void suspend_session(Map::iterator it, std::vector<Window>& out);
-  Window make_window(const Node& n, CloseReason reason) const;
+  // Emits the session's buffered events as its closing (or suspension) window, moving them out
+  // or copying them (`keep_events`). Returns whether the window is scored (not release-only).
+  bool emit_closing(Map::iterator it, CloseReason reason, bool keep_events, std::vector<Window>& out);
   // Emits the session's full windows (length events each, sliding by the stride).
   void emit_full(Map::iterator it, std::vector<Window>& out);
   void add_timed(const Event& e, std::int64_t now_ms, std::vector<Window>& out);
