@@ -14,8 +14,9 @@
 # bgl: the labelled first 100,000 BGL lines rendered as raw lines (label, the real time, one
 #   node, the template's text with `17` for each parameter); configs/bgl/train.yaml trains on
 #   lines 1-10,000 (T10 of bench/eval_bgl.sh); lines 10,001-30,000 (31.8 hours, 70 quiet
-#   periods of >= 30 s) are scored in count windows of 20 lines, by the daemon with the shipped
-#   settings (count windows are not suspended: a quiet stream ends the window) and offline.
+#   periods of >= 30 s) are scored in count windows of 20 lines offline and by the daemon, with
+#   end_timeout_ms 0 (a quiet stream cuts the window: the behaviour before 2026-12-08) and with
+#   the shipped settings (a quiet stream's open window is previewed, then judged whole).
 #   BGL_SPEEDUP (1000). Counted per anomaly record: a false alarm is a record whose lines hold no
 #   alert line.
 set -euo pipefail
@@ -124,27 +125,49 @@ PY
   [[ -f $B/manifest.json ]] || "$LG" train --config "$ROOT/configs/bgl/train.yaml" --input "$WORK/bgl-train.log" \
     --out "$B" 2> "$WORK/bgl-train.log.err"
   "$LG" detect --model "$B" --input "$WORK/bgl-test.log" --output "$WORK/bgl-offline.jsonl" 2> "$WORK/bgl-offline.log"
+  run bgl-cut "$B" "$WORK/bgl-test.log" bgl "$BGL_SPEEDUP" 0
   run bgl-daemon "$B" "$WORK/bgl-test.log" bgl "$BGL_SPEEDUP" 86400000
   python3 - "$WORK" <<'PY'
-import json, sys
+import datetime, json, statistics, sys
 work = sys.argv[1]
-alert = [l.split(None, 1)[0] != "-" for l in open(f"{work}/bgl-test.log")]
-def report(name, spans):
-    fa = sum(1 for a, b in spans if not any(alert[a:b + 1]))
-    covered = {i for a, b in spans for i in range(a, b + 1) if alert[i]}
-    print(f"RESULT bgl {name}: {len(spans)} anomalous windows, {fa} of them without an alert line "
-          f"(false alarms); alert lines in a flagged window {len(covered)} of {sum(alert)}")
+lines = open(f"{work}/bgl-test.log").read().splitlines()
+alert = [l.split(None, 1)[0] != "-" for l in lines]
+t = [datetime.datetime.strptime(l.split()[4], "%Y-%m-%d-%H.%M.%S.%f").timestamp() for l in lines]
+IDLE_S = 30.0  # the shipped idle_timeout_ms, in log time
+def report(name, recs):
+    """recs: (first, last, close_reason) per anomaly record, lines 0-based."""
+    final = [(a, b) for a, b, why in recs if why != "pending"]
+    pend = [(a, b) for a, b, why in recs if why == "pending"]
+    fa = sum(1 for a, b in final if not any(alert[a:b + 1]))
+    covered = {i for a, b in final for i in range(a, b + 1) if alert[i]}
+    # Delay in log time from an alert line to the first record that shows it: a full window is
+    # judged when its last line arrives, a cut (idle) or pending one idle_timeout_ms after its last line.
+    first_seen = {}
+    for a, b, why in recs:
+        at = t[b] + (IDLE_S if why in ("pending", "idle") else 0.0)
+        for i in range(a, b + 1):
+            if alert[i]:
+                first_seen[i] = min(first_seen.get(i, at), at)
+    d = sorted(first_seen[i] - t[i] for i in first_seen)
+    lat = (f"delay alert line -> first record (log time): median {statistics.median(d):.0f} s, "
+           f"p95 {d[int(0.95 * (len(d) - 1))]:.0f} s, max {d[-1]:.0f} s") if d else "no alert line reported"
+    extra = (f"; {len(pend)} pending previews, {sum(1 for a, b in pend if not any(alert[a:b + 1]))} "
+             "without an alert line") if pend else ""
+    print(f"RESULT bgl {name}: {len(final)} anomalous windows, {fa} of them without an alert line "
+          f"(false alarms); alert lines in a flagged window {len(covered)} of {sum(alert)}{extra}; {lat}")
 off, normal = [], 0
 for line in open(f"{work}/bgl-offline.jsonl"):
     j = json.loads(line)
     a, b = (int(x) - 1 for x in j["session"].split(":")[1].split("-"))
     normal += not any(alert[a:b + 1])
     if j["anomalous"]:
-        off.append((a, b))
+        off.append((a, b, "max_length"))
 print(f"bgl: {normal} of the offline count windows hold no alert line")
 report("offline (logguard detect)", off)
-for name, what in (("bgl-daemon", "shipped settings (a quiet stream ends the count window)"),):
-    spans = [(j["first"]["offset"], j["last"]["offset"]) for j in map(json.loads, open(f"{work}/{name}.jsonl"))]
-    report(f"logguardd, {what}", spans)
+for name, what in (("bgl-cut", "end_timeout_ms 0 (a quiet stream cuts the count window)"),
+                   ("bgl-daemon", "shipped settings (a quiet stream's window previewed, then held until full)")):
+    recs = [(j["first"]["offset"], j["last"]["offset"], j.get("close_reason", ""))
+            for j in map(json.loads, open(f"{work}/{name}.jsonl"))]
+    report(f"logguardd, {what}", recs)
 PY
 fi

@@ -144,6 +144,7 @@ void Pipeline::Impl::consume(const std::atomic<bool>& stop) {
       stats.sessions_evicted = windower.stats().sessions_evicted;
       stats.sessions_suspended = windower.suspended_sessions();
       stats.sessions_resumed = windower.stats().sessions_resumed;
+      stats.pending_previews = windower.stats().pending_previews;
       stats.scorer_queue = to_scorer.size();
       stats.sink_queue = to_sink.size();
       last_tick = wall;

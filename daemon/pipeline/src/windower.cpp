@@ -24,6 +24,7 @@ const char* to_string(CloseReason r) noexcept {
     case CloseReason::shutdown: return "shutdown";
     case CloseReason::time: return "time";
     case CloseReason::end_of_input: return "end_of_input";
+    case CloseReason::pending: return "pending";
   }
   return "unknown";
 }
@@ -127,7 +128,7 @@ void Windower::add_to_session(E&& e, std::string_view key, std::int64_t now_ms, 
   } else if (it->second.suspended) {
     lru_.splice(lru_.end(), parked_, it->second.lru);
     it->second.suspended = false;
-    ++stats_.sessions_resumed;
+    if (config_.mode == WindowConfig::Mode::session) ++stats_.sessions_resumed;
   } else {
     lru_.splice(lru_.end(), lru_, it->second.lru);
   }
@@ -146,6 +147,7 @@ void Windower::add_to_session(E&& e, std::string_view key, std::int64_t now_ms, 
     }
   }
   ++s.unscored;
+  ++s.unpreviewed;
   ++buffered_;
   if (s.events.size() >= config_.length) emit_full(it, out);
 }
@@ -176,6 +178,7 @@ void Windower::emit_full(Map::iterator it, std::vector<Window>& out) {
     buffered_ -= w.released - w.context;
     s.context -= w.context;
     s.unscored = std::min(s.unscored, after);
+    s.unpreviewed = std::min(s.unpreviewed, s.unscored);
     s.judged = s.start + w.events.size();
     s.start += w.released;
     ++stats_.windows;
@@ -236,6 +239,27 @@ void Windower::suspend_session(Map::iterator it, std::vector<Window>& out) {
   s.suspended = true;
   parked_.splice(parked_.end(), lru_, s.lru);
   ++stats_.sessions_suspended;
+}
+
+void Windower::hold_count_window(Map::iterator it, std::vector<Window>& out) {
+  Session& s = it->second;
+  if (s.events.size() >= config_.length) emit_full(it, out);  // restored with a longer length
+  if (s.unpreviewed > 0 && !s.events.empty()) {
+    Window w;
+    w.key = it->first;
+    w.sequence = s.next_sequence;  // the window these events will be judged in
+    w.reason = CloseReason::pending;
+    w.start = s.start;
+    w.judged = s.judged;
+    w.events = s.events;
+    w.context = s.events.size() - std::min(s.unpreviewed, s.events.size());  // shown before
+    w.released = 0;
+    s.unpreviewed = 0;
+    ++stats_.pending_previews;
+    out.push_back(std::move(w));
+  }
+  s.suspended = true;
+  parked_.splice(parked_.end(), lru_, s.lru);
 }
 
 void Windower::add_timed(const Event& e, std::int64_t now_ms, std::vector<Window>& out) {
@@ -314,10 +338,14 @@ void Windower::tick(std::int64_t now_ms, std::vector<Window>& out) {
     return;
   }
   const bool suspend = config_.suspends();
+  const bool hold = config_.holds_count_windows();
   while (!lru_.empty() && now_ms - lru_.front()->second.last_seen_ms >= config_.idle_timeout_ms) {
     const auto it = sessions_.find(lru_.front()->first);
-    if (suspend && now_ms - it->second.last_seen_ms < config_.end_timeout_ms) {
-      suspend_session(it, out);
+    if ((suspend || hold) && now_ms - it->second.last_seen_ms < config_.end_timeout_ms) {
+      if (suspend)
+        suspend_session(it, out);
+      else
+        hold_count_window(it, out);
     } else {
       ++stats_.sessions_idle_closed;
       close_session(it, CloseReason::idle, out);
@@ -420,6 +448,7 @@ std::size_t Windower::adopt_sessions(std::vector<WindowerState::Session> session
     s.tp = in.tp.topic.empty() && !in.events.empty() ? in.events.front().pos.tp : std::move(in.tp);
     s.events = std::move(in.events);
     s.unscored = std::min(in.unscored, s.events.size());
+    s.unpreviewed = s.unscored;  // previews are not checkpointed: a quiet stream previews again
     s.next_sequence = in.next_sequence;
     s.last_seen_ms = now_ms - in.idle_ms;
     if (in.positioned) {

@@ -293,6 +293,34 @@ TEST_CASE("idle time counts only while the consumer is caught up", "[pipeline][i
   }
 }
 
+TEST_CASE("a quiet stream previews its open count window, which is judged whole later", "[pipeline][idle]") {
+  PipelineConfig c = config();
+  c.window.mode = WindowConfig::Mode::count;
+  c.window.length = 20;  // more than the 15 lines served: the window never fills
+  c.window.idle_timeout_ms = 40;
+  c.poll_batch = 10;
+  auto run = [&](std::int64_t end_timeout_ms) {
+    c.window.end_timeout_ms = end_timeout_ms;
+    ManualClock clock;
+    PacedSource source(clock, 5, 3, 0ms, 300ms);  // 15 lines, then 300 ms of nothing
+    FakeScorer scorer;
+    CapturingSink sink;
+    PipelineOptions options;
+    options.clock = &clock;
+    Pipeline p(c, source, warn_everything, scorer, sink, template_text, std::move(options));
+    std::atomic<bool> stop{false};
+    REQUIRE(p.run(stop).has_value());
+    CHECK(p.stats().records == 15);
+    return close_reasons(sink);
+  };
+  // Held: previewed once when the stream went quiet, judged whole at the end of input.
+  CHECK(run(1000) == std::vector<std::string>{"pending", "end_of_input"});
+  // Held until end_timeout_ms, then cut.
+  CHECK(run(100) == std::vector<std::string>{"pending", "idle"});
+  // end_timeout_ms 0: idle cuts the window.
+  CHECK(run(0) == std::vector<std::string>{"idle"});
+}
+
 TEST_CASE("a quiet pipe does not block the file source: poll returns after its wait", "[pipeline][source]") {
   // stdin fed by `tail -f` is a pipe like this FIFO; the consumer thread must get control back
   // (to close idle sessions and to see SIGTERM) while no line comes.

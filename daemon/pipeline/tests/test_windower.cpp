@@ -415,17 +415,102 @@ TEST_CASE("count windows ignore keys", "[windower]") {
   CHECK(out[2].released == 1);
 }
 
-TEST_CASE("count windows are not suspended: a quiet stream ends the window", "[windower]") {
+TEST_CASE("count windows with end_timeout_ms 0: a quiet stream cuts the window", "[windower]") {
   WindowConfig c = session_cfg(4);
   c.mode = WindowConfig::Mode::count;
-  c.end_timeout_ms = 5000;
-  CHECK_FALSE(c.suspends());
+  CHECK_FALSE(c.holds_count_windows());
   Windower w(c);
   std::vector<Window> out;
   add(w, 0, "", 0, out);
   w.tick(1000, out);
   REQUIRE(out.size() == 1);
   CHECK(out[0].reason == CloseReason::idle);
+  CHECK(released(out[0]) == std::vector<std::int64_t>{0});
+}
+
+TEST_CASE("a quiet stream previews its count window, which stays open and is judged whole", "[windower]") {
+  WindowConfig c = session_cfg(4);
+  c.mode = WindowConfig::Mode::count;
+  c.end_timeout_ms = 5000;
+  CHECK_FALSE(c.suspends());
+  CHECK(c.holds_count_windows());
+  // The same lines, with and without pauses, give the same windows apart from the previews.
+  auto run = [&](bool pauses) {
+    Windower w(c);
+    std::vector<Window> out;
+    std::int64_t now = 0;
+    for (int i = 0; i < 10; ++i) {
+      add(w, i, "", now, out);
+      if (pauses && (i == 1 || i == 2 || i == 6)) {
+        now += 1000;
+        w.tick(now, out);
+        w.tick(now + 500, out);  // parked: no second preview without a new line
+      }
+      now += 1;
+    }
+    w.flush(out, CloseReason::end_of_input);
+    return out;
+  };
+  const auto plain = run(false);
+  const auto paused = run(true);
+  std::vector<const Window*> judged, previews;
+  for (const auto& x : paused) (x.reason == CloseReason::pending ? previews : judged).push_back(&x);
+  REQUIRE(judged.size() == plain.size());
+  for (std::size_t i = 0; i < plain.size(); ++i) {
+    CHECK(offsets(*judged[i]) == offsets(plain[i]));
+    CHECK(released(*judged[i]) == released(plain[i]));
+    CHECK(judged[i]->reason == plain[i].reason);
+    CHECK(judged[i]->sequence == plain[i].sequence);
+  }
+  REQUIRE(previews.size() == 3);
+  // Each preview shows the open window, its new events after the context, and releases nothing.
+  CHECK(offsets(*previews[0]) == std::vector<std::int64_t>{0, 1});
+  CHECK(previews[0]->context == 0);
+  CHECK(offsets(*previews[1]) == std::vector<std::int64_t>{0, 1, 2});
+  CHECK(previews[1]->context == 2);
+  CHECK(offsets(*previews[2]) == std::vector<std::int64_t>{4, 5, 6});
+  CHECK(previews[2]->context == 0);
+  for (const auto* p : previews) {
+    CHECK(p->released == 0);
+    CHECK(released(*p).empty());
+    CHECK_FALSE(p->release_only);
+  }
+  CHECK(previews[1]->sequence == 0);
+  CHECK(previews[2]->sequence == 1);
+}
+
+TEST_CASE("a held count window is cut after end_timeout_ms; its lines stay buffered until then", "[windower]") {
+  WindowConfig c = session_cfg(4);
+  c.mode = WindowConfig::Mode::count;
+  c.end_timeout_ms = 5000;
+  Windower w(c);
+  std::vector<Window> out;
+  add(w, 0, "", 0, out);
+  add(w, 1, "", 10, out);
+  CHECK(w.next_idle_ms() == 1010);
+  w.tick(1010, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].reason == CloseReason::pending);
+  CHECK(w.buffered_events() == 2);
+  CHECK(w.suspended_sessions() == 0);  // a held window is no suspended session
+  CHECK(w.stats().pending_previews == 1);
+  CHECK(w.next_idle_ms() == 5010);
+  // The checkpoint keeps the window; a restored one previews again when it is still quiet.
+  Windower r(c);
+  r.restore(w.state(2000), 2000);
+  std::vector<Window> rout;
+  r.tick(2000, rout);
+  REQUIRE(rout.size() == 1);
+  CHECK(rout[0].reason == CloseReason::pending);
+  w.tick(5009, out);
+  CHECK(out.size() == 1);
+  w.tick(5010, out);
+  REQUIRE(out.size() == 2);
+  CHECK(out[1].reason == CloseReason::idle);
+  CHECK(released(out[1]) == std::vector<std::int64_t>{0, 1});
+  CHECK(w.buffered_events() == 0);
+  CHECK(w.open_sessions() == 0);
+  CHECK(w.stats().sessions_resumed == 0);
 }
 
 TEST_CASE("time windows by event time, tumbling and sliding", "[windower]") {

@@ -21,6 +21,34 @@ models::Chunk chunk_of(const Window& w, std::span<const std::uint32_t> ids) {
 
 }  // namespace
 
+Verdict preview_verdict(const Window& w, const models::Detection& det) {
+  Verdict v;
+  v.threshold = det.threshold;
+  for (std::size_t e = w.context; e < w.events.size(); ++e) {
+    if (w.events[e].template_id == 0) v.unknown.push_back(e);
+    if (w.events[e].template_id == models::kAbnormalTemplate) v.abnormal.push_back(e);
+  }
+  // Evidence that every model window holding the event carries, whatever the window's other
+  // events: the whole window will be judged anomalous too (scores are monotone in the count).
+  models::WindowStats one;
+  one.unknown = 1;
+  if (!v.abnormal.empty()) {
+    v.anomalous = true;
+    v.score = models::kAbnormalScore;
+  } else if (!v.unknown.empty()) {
+    v.score = det.score(one);
+    v.anomalous = det.anomalous(one);
+  }
+  const auto first = !v.abnormal.empty() ? v.abnormal.front() : !v.unknown.empty() ? v.unknown.front() : 0;
+  if (v.anomalous) {
+    FailingPosition f;
+    f.index = first;
+    f.observed = w.events[first].template_id;
+    v.failing.push_back(std::move(f));
+  }
+  return v;
+}
+
 models::ChunkPlan plan_window(const Window& w, const models::ModelShape& m, const models::ChunkLayout& layout) {
   std::vector<std::uint32_t> ids;
   ids.reserve(w.events.size());
@@ -63,6 +91,10 @@ core::Expected<std::vector<Verdict>> BundleScorer::score(std::span<const Window*
   std::unordered_map<Key, std::size_t, KeyHash> in_batch;
   std::size_t model_windows = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i]->reason == CloseReason::pending) {  // judged on its templates alone, below
+      plans.emplace_back();
+      continue;
+    }
     plans.push_back(plan_window(*batch[i], m->shape, layout_));
     const auto& p = plans.back();
     for (const auto& mw : p.windows) {
@@ -98,6 +130,10 @@ core::Expected<std::vector<Verdict>> BundleScorer::score(std::span<const Window*
     const auto& p = plans[i];
     Verdict& v = out[i];
     v.threshold = m->scorer.detection().threshold;
+    if (w.reason == CloseReason::pending) {
+      v = preview_verdict(w, m->scorer.detection());
+      continue;
+    }
     for (std::size_t j = 0; j < p.windows.size(); ++j) {
       const models::WindowVerdict& mv = got[i][j] ? *got[i][j] : ran[pending[i][j]];
       v.score = std::max(v.score, mv.score);

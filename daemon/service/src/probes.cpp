@@ -130,6 +130,9 @@ DaemonProbes export_daemon_metrics(Metrics& metrics, const BundleMapper& mapper,
       {"logguard_sessions_evicted_total", "Sessions closed by the open-session limit", ps.sessions_evicted},
       {"logguard_sessions_resumed_total", "Suspended sessions that received a line again and continued",
        ps.sessions_resumed},
+      {"logguard_pending_windows_total",
+       "Count windows previewed (judged on their templates) when the stream went quiet before they filled",
+       ps.pending_previews},
   });
   gauges(metrics, {
       {"logguard_known_templates", "Parser templates that map to a bundle template", m.templates_known},

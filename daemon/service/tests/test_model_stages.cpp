@@ -436,3 +436,48 @@ TEST_CASE("only a session that ended is judged too short; one cut by a stop or a
     CHECK(v.score < d.threshold);
   }
 }
+
+TEST_CASE("a pending count window is judged on its new events' templates alone", "[unit][daemon][scorer]") {
+  models::Detection det;
+  det.calibrated = true;
+  det.threshold = 5.0;
+  det.scale.rank = {0.0, 1.0, 2.0};
+  auto window = [](std::vector<core::TemplateId> ids, std::size_t context) {
+    Window w;
+    w.reason = CloseReason::pending;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      Event e;
+      e.template_id = ids[i];
+      e.pos.offset = static_cast<std::int64_t>(i);
+      w.events.push_back(e);
+    }
+    w.context = context;
+    return w;
+  };
+  SECTION("an unknown template that alone scores above the threshold fires") {
+    det.scale.unknown = models::CountScale{{0.0}, 5.5, false};
+    const auto v = preview_verdict(window({1, 2, 0, 3}, 0), det);
+    CHECK(v.anomalous);
+    CHECK(v.unknown == std::vector<std::size_t>{2});
+    REQUIRE(v.failing.size() == 1);
+    CHECK(v.failing[0].index == 2);
+    CHECK(v.score > det.threshold);
+  }
+  SECTION("an unknown template that normal windows often hold waits for the whole window") {
+    det.scale.unknown = models::CountScale{{0.0, 2.0, 7.0}, 3.0, true};
+    const auto v = preview_verdict(window({1, 0, 0}, 0), det);
+    CHECK_FALSE(v.anomalous);  // one unknown scores 2.0; the window judged whole may score more
+    CHECK(v.unknown.size() == 2);
+  }
+  SECTION("an abnormal template fires; events shown by an earlier preview are not judged again") {
+    det.scale.unknown = models::CountScale{{0.0}, 5.5, false};
+    CHECK(preview_verdict(window({1, models::kAbnormalTemplate, 2}, 0), det).anomalous);
+    const auto again = preview_verdict(window({1, models::kAbnormalTemplate, 0, 2}, 3), det);
+    CHECK_FALSE(again.anomalous);
+    CHECK(again.abnormal.empty());
+    CHECK(again.unknown.empty());
+    const auto v = preview_verdict(window({1, 2, 3}, 0), det);
+    CHECK_FALSE(v.anomalous);
+    CHECK(v.score == 0.0);
+  }
+}

@@ -141,6 +141,9 @@ enum class CloseReason : std::uint8_t {
   shutdown,      // flush() at a stop (SIGTERM): the session was cut, it did not end
   time,          // a time window's end passed
   end_of_input,  // flush() after a finite source (file, stdin) ended: every session ended
+  pending,       // count mode: the stream went quiet (idle_timeout_ms) before the window filled;
+                 // a preview of its new events, judged on their templates alone (an unknown or
+                 // abnormal template), releasing nothing -- the window stays open
 };
 const char* to_string(CloseReason r) noexcept;
 /// Whether a window closed this way ends its session, so that the scorer judges the end (the

@@ -13,8 +13,12 @@
 //    same key continues the session instead of starting a new one. It ends (a closing window
 //    that judges the end) after end_timeout_ms without an event. Sessions of real systems
 //    pause for hours (an HDFS block is written, then verified and deleted hours later).
-//  * count mode: the same, over one stream without keys (BGL style); idle time ends the
-//    current window (no suspension).
+//  * count mode: the same, over one stream without keys (BGL style). With end_timeout_ms
+//    (> idle_timeout_ms) a quiet stream does not cut the open window: after idle_timeout_ms its
+//    new events are previewed in a `pending` window (judged on their templates alone, nothing
+//    released) and the window waits for its remaining lines, so it is judged whole, as
+//    `logguard detect` and the calibration judge count windows; after end_timeout_ms without a
+//    line it is cut (`idle`). With end_timeout_ms 0 idle time cuts it (the behaviour before).
 //  * time mode: windows of `window_ms` of event time that slide by `stride_ms`.
 //
 // Every event is released (made "done" for offset tracking) by exactly one window per
@@ -69,6 +73,10 @@ struct WindowConfig {
     return mode == Mode::session && key_from != KeyFrom::entity && idle_timeout_ms > 0 &&
            end_timeout_ms > idle_timeout_ms;
   }
+  /// Whether a quiet stream keeps its count window open (previewed) until end_timeout_ms.
+  bool holds_count_windows() const {
+    return mode == Mode::count && idle_timeout_ms > 0 && end_timeout_ms > idle_timeout_ms;
+  }
   std::size_t effective_stride() const { return stride == 0 ? length : stride; }
   std::int64_t effective_stride_ms() const { return stride_ms == 0 ? window_ms : stride_ms; }
 };
@@ -85,6 +93,7 @@ struct WindowerStats {
   std::uint64_t sessions_evicted = 0;
   std::uint64_t sessions_suspended = 0;
   std::uint64_t sessions_resumed = 0;      // a suspended session received a line again
+  std::uint64_t pending_previews = 0;      // count mode: `pending` windows of a quiet stream
 };
 
 /// A Windower's open state, for checkpoints: plain data, `idle_ms` relative to the moment
@@ -156,7 +165,9 @@ class Windower {
 
   std::size_t open_sessions() const noexcept { return sessions_.size(); }
   /// Open sessions that are suspended (idle, kept as context until end_timeout_ms).
-  std::size_t suspended_sessions() const noexcept { return parked_.size(); }
+  std::size_t suspended_sessions() const noexcept {
+    return config_.mode == WindowConfig::Mode::count ? 0 : parked_.size();
+  }
   /// Events held in open sessions / the time stream.
   std::size_t buffered_events() const noexcept { return buffered_; }
   const WindowerStats& stats() const noexcept { return stats_; }
@@ -181,7 +192,8 @@ class Windower {
     std::uint64_t start = 0;        // index in the session of events[0]
     std::uint64_t judged = 0;       // model windows ending at or before this index were judged
     std::size_t context = 0;        // leading events released already (kept after a suspension)
-    bool suspended = false;
+    std::size_t unpreviewed = 0;    // count mode: trailing unscored events no `pending` window showed
+    bool suspended = false;         // suspended session, or a count window held open (in parked_)
     std::int64_t last_seen_ms = 0;
     std::list<Node*>::iterator lru;  // position in lru_, or parked_ when suspended (front = least
                                      // recently active)
@@ -195,6 +207,9 @@ class Windower {
   void close_session(Map::iterator it, CloseReason reason, std::vector<Window>& out);
   // Scores the pending events of an idle session and keeps its last events as context.
   void suspend_session(Map::iterator it, std::vector<Window>& out);
+  // Count mode, quiet stream: previews the open window's new events and parks it until a line
+  // comes or end_timeout_ms passes.
+  void hold_count_window(Map::iterator it, std::vector<Window>& out);
   // Emits the session's buffered events as its closing (or suspension) window, moving them out
   // or copying them (`keep_events`). Returns whether the window is scored (not release-only).
   bool emit_closing(Map::iterator it, CloseReason reason, bool keep_events, std::vector<Window>& out);

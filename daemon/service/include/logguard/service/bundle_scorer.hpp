@@ -25,6 +25,13 @@ namespace logguard::daemon {
 /// `event_of_token` indexes Window::events.
 models::ChunkPlan plan_window(const Window& w, const models::ModelShape& m, const models::ChunkLayout& layout);
 
+/// The verdict on a `pending` window (count mode, a quiet stream, the window not yet full):
+/// anomalous when one of its new events (from Window::context on) is of a template labelled
+/// abnormal, or unknown while a single unknown event already scores above the threshold --
+/// evidence the whole window will carry too, so a preview never fires where the window, judged
+/// whole, would not. Other evidence waits for the window to fill. No model runs.
+Verdict preview_verdict(const Window& w, const models::Detection& det);
+
 /// Scorer adapter counters.
 struct ScorerStats {
   std::atomic<std::uint64_t> model_windows{0};   // model windows judged (cache hits included)
