@@ -10,7 +10,9 @@
 #   ../shared/data/hdfs/raw-5k/HDFS_5k.log (110 blocks over 14 hours; every block pauses for
 #   minutes to hours between its writes, its verification and its deletion). SPEEDUP (600)
 #   divides every gap and both timeouts: the daemon sees the shipped idle_timeout_ms 30 s as
-#   50 ms and end_timeout_ms 24 h as 144 s, so the run takes about 14 h / SPEEDUP.
+#   50 ms and end_timeout_ms 24 h as 144 s, so the run takes about 14 h / SPEEDUP. Two more rows
+#   give the daemon room for only EVICT_LIMIT (20) open sessions, so that sessions are evicted:
+#   forgotten (max_evicted_sessions 0) or remembered and continued when their key comes back.
 # bgl: the labelled first 100,000 BGL lines rendered as raw lines (label, the real time, one
 #   node, the template's text with `17` for each parameter); configs/bgl/train.yaml trains on
 #   lines 1-10,000 (T10 of bench/eval_bgl.sh); lines 10,001-30,000 (31.8 hours, 70 quiet
@@ -55,8 +57,8 @@ for line in open(path):
 sys.stdout.flush()
 PY
 
-run() {  # NAME BUNDLE LOG KIND SPEED-UP END_TIMEOUT_MS (before the speed-up)
-  local name=$1 bundle=$2 log=$3 kind=$4 speed=$5 end=$6
+run() {  # NAME BUNDLE LOG KIND SPEED-UP END_TIMEOUT_MS (before the speed-up) [MORE WINDOW KEYS]
+  local name=$1 bundle=$2 log=$3 kind=$4 speed=$5 end=$6 more=${7:-}
   {
     echo "model: {bundle: $bundle}"
     echo "source: {type: stdin}"
@@ -64,7 +66,7 @@ run() {  # NAME BUNDLE LOG KIND SPEED-UP END_TIMEOUT_MS (before the speed-up)
     echo "metrics: {enabled: false}"
     echo "pipeline:"
     echo "  tick_ms: 5"
-    echo "  window: {idle_timeout_ms: $((30000 / speed)), end_timeout_ms: $((end / speed))}"
+    echo "  window: {idle_timeout_ms: $((30000 / speed)), end_timeout_ms: $((end / speed))$more}"
   } > "$WORK/$name.yaml"
   rm -f "$WORK/$name.jsonl"
   python3 "$WORK/replay.py" "$log" "$speed" "$kind" | "$LGD" --config "$WORK/$name.yaml" 2> "$WORK/$name.log"
@@ -82,6 +84,11 @@ if [[ " $SYSTEMS " == *" hdfs "* ]]; then
   "$LG" detect --model "$HDFS_BUNDLE" --input "$LOG" --output "$WORK/offline.jsonl" 2> "$WORK/offline.log"
   run ended "$HDFS_BUNDLE" "$LOG" hdfs "$SPEEDUP" 0
   run suspended "$HDFS_BUNDLE" "$LOG" hdfs "$SPEEDUP" 86400000
+  # Under memory pressure: room for fewer open sessions than the log has blocks (EVICT_LIMIT, 20
+  # of 110), so sessions are evicted; forgotten (max_evicted_sessions 0, the behaviour before
+  # 2026-12-08) or remembered and continued (the default).
+  run evicted-forgotten "$HDFS_BUNDLE" "$LOG" hdfs "$SPEEDUP" 86400000 ", max_open_sessions: ${EVICT_LIMIT:-20}, max_evicted_sessions: 0"
+  run evicted-remembered "$HDFS_BUNDLE" "$LOG" hdfs "$SPEEDUP" 86400000 ", max_open_sessions: ${EVICT_LIMIT:-20}"
   python3 - "$WORK" <<'PY'
 import csv, json, sys, collections
 work = sys.argv[1]
@@ -89,7 +96,9 @@ lab = {r["session"]: int(r["label"]) for r in csv.DictReader(open(f"{work}/label
 n = sum(1 for v in lab.values() if v == 0); a = len(lab) - n
 for name, path, offline in [("offline (logguard detect)", "offline.jsonl", True),
                             ("logguardd, idle ends the session", "ended.jsonl", False),
-                            ("logguardd, suspended (default)", "suspended.jsonl", False)]:
+                            ("logguardd, suspended (default)", "suspended.jsonl", False),
+                            ("logguardd, suspended, open-session limit, evicted sessions forgotten", "evicted-forgotten.jsonl", False),
+                            ("logguardd, suspended, open-session limit, evicted sessions continued (default)", "evicted-remembered.jsonl", False)]:
     flagged = set(); reasons = collections.Counter()
     for line in open(f"{work}/{path}"):
         j = json.loads(line)

@@ -43,6 +43,7 @@ PipelineConfig read_pipeline(YamlSection s) {
   w.get("idle_timeout_ms", c.window.idle_timeout_ms);
   w.get("end_timeout_ms", c.window.end_timeout_ms);
   w.get("max_open_sessions", c.window.max_open_sessions);
+  w.get("max_evicted_sessions", c.window.max_evicted_sessions);
   w.get("window_ms", c.window.window_ms);
   w.get("stride_ms", c.window.stride_ms);
   w.finish();

@@ -244,3 +244,17 @@ TEST_CASE("the shipped configs fine-tune the encoder and calibrate a threshold",
   const auto bgl = load_app_config(std::string(LOGGUARD_SOURCE_DIR) + "/configs/bgl/train.yaml");
   CHECK(bgl.model.label.field == "Label");
 }
+
+TEST_CASE("the window's session limits load, with their defaults", "[config]") {
+  const auto defaults = parse_app_config("", "empty.yaml");
+  CHECK(defaults.pipeline.window.max_open_sessions == 100000);
+  CHECK(defaults.pipeline.window.max_evicted_sessions == 1000000);
+  CHECK(defaults.pipeline.window.end_timeout_ms == 86400000);
+  const auto cfg = parse_app_config(
+      "pipeline: {window: {max_open_sessions: 50, max_evicted_sessions: 0, end_timeout_ms: 60000}}\n", "test.yaml");
+  CHECK(cfg.pipeline.window.max_open_sessions == 50);
+  CHECK(cfg.pipeline.window.max_evicted_sessions == 0);
+  CHECK(cfg.pipeline.window.end_timeout_ms == 60000);
+  CHECK_THAT(error_of("pipeline: {window: {max_evicted: 1}}\n"),
+             Catch::Contains("window.max_evicted") && Catch::Contains("max_evicted_sessions"));
+}

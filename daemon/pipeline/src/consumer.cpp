@@ -145,6 +145,8 @@ void Pipeline::Impl::consume(const std::atomic<bool>& stop) {
       stats.sessions_suspended = windower.suspended_sessions();
       stats.sessions_resumed = windower.stats().sessions_resumed;
       stats.pending_previews = windower.stats().pending_previews;
+      stats.sessions_returned = windower.stats().sessions_returned;
+      stats.sessions_remembered = windower.evicted_sessions();
       stats.scorer_queue = to_scorer.size();
       stats.sink_queue = to_sink.size();
       last_tick = wall;
@@ -171,6 +173,8 @@ void Pipeline::Impl::consume(const std::atomic<bool>& stop) {
   // End of input or stop: close every session and hand everything over (at a stop the sessions
   // are cut: their events are scored, their end is not judged).
   windower.flush(pending, ended ? CloseReason::end_of_input : CloseReason::shutdown);
+  stats.sessions_evicted = windower.stats().sessions_evicted;
+  stats.sessions_returned = windower.stats().sessions_returned;
   if (paused) source.resume();
   while (!failed && !offer(pending, next, 100ms)) {
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <optional>
 
 namespace logguard::daemon {
 namespace {
@@ -115,16 +116,37 @@ template <class E>
 void Windower::add_to_session(E&& e, std::string_view key, std::int64_t now_ms, std::vector<Window>& out) {
   auto it = sessions_.find(key);
   if (it == sessions_.end()) {
+    // An evicted session that comes back is taken out of the remembered ones first, so that
+    // the eviction below cannot push it out.
+    std::optional<Evicted> back;
+    if (!evicted_.empty())
+      if (auto ev = evicted_.find(std::hash<std::string_view>{}(key)); ev != evicted_.end()) {
+        back = std::move(ev->second);
+        evicted_.erase(ev);
+      }
     if (sessions_.size() >= config_.max_open_sessions && !(lru_.empty() && parked_.empty())) {
       // A suspended session goes first: it holds no pending event.
-      ++stats_.sessions_evicted;
-      close_session(sessions_.find((parked_.empty() ? lru_ : parked_).front()->first), CloseReason::evicted, out);
+      evict_session(sessions_.find((parked_.empty() ? lru_ : parked_).front()->first), out);
     }
     it = sessions_.emplace(std::string(key), Session{}).first;
     lru_.push_back(&*it);
     it->second.lru = std::prev(lru_.end());
     it->second.tp = e.pos.tp;
     ++stats_.sessions_opened;
+    if (back) {  // continue it where it was evicted, its last events' templates as context
+      Session& s = it->second;
+      s.start = back->start;
+      s.judged = back->judged;
+      s.next_sequence = back->next_sequence;
+      s.events.reserve(back->context.size() + 1);
+      for (const auto id : back->context) {
+        Event c;
+        c.template_id = id;
+        s.events.push_back(std::move(c));
+      }
+      s.context = s.events.size();
+      ++stats_.sessions_returned;
+    }
   } else if (it->second.suspended) {
     lru_.splice(lru_.end(), parked_, it->second.lru);
     it->second.suspended = false;
@@ -216,6 +238,44 @@ void Windower::close_session(Map::iterator it, CloseReason reason, std::vector<W
   // A suspended session holds context only: there is something to do only when its end is judged.
   if (!s.events.empty() && (s.context < s.events.size() || ends_session(reason)))
     emit_closing(it, reason, false, out);
+  (s.suspended ? parked_ : lru_).erase(s.lru);
+  sessions_.erase(it);
+}
+
+void Windower::evict_session(Map::iterator it, std::vector<Window>& out) {
+  ++stats_.sessions_evicted;
+  if (config_.max_evicted_sessions == 0 || config_.mode != WindowConfig::Mode::session) {
+    close_session(it, CloseReason::evicted, out);
+    return;
+  }
+  Session& s = it->second;
+  if (s.events.size() > config_.length) emit_full(it, out);  // restored with a longer length
+  // Pending events are scored now (the end is not judged), as at a suspension.
+  if (s.context < s.events.size() && emit_closing(it, CloseReason::evicted, true, out))
+    s.judged = s.start + s.events.size();
+  const std::size_t keep = std::min(s.events.size(), config_.length - config_.effective_stride());
+  Evicted ev;
+  ev.start = s.start + (s.events.size() - keep);
+  ev.judged = s.judged;
+  ev.next_sequence = s.next_sequence;
+  ev.generation = ++evicted_generation_;
+  ev.context.reserve(keep);
+  for (std::size_t i = s.events.size() - keep; i < s.events.size(); ++i) ev.context.push_back(s.events[i].template_id);
+  const std::uint64_t h = std::hash<std::string_view>{}(it->first);
+  evicted_order_.emplace_back(h, ev.generation);
+  evicted_[h] = std::move(ev);
+  // Bounded: the oldest go first (entries of keys that came back, or were evicted again, are skipped).
+  while (evicted_.size() > config_.max_evicted_sessions && !evicted_order_.empty()) {
+    const auto [oh, gen] = evicted_order_.front();
+    evicted_order_.pop_front();
+    if (auto o = evicted_.find(oh); o != evicted_.end() && o->second.generation == gen) evicted_.erase(o);
+  }
+  if (evicted_order_.size() > 2 * evicted_.size() + 1024) {  // drop stale order entries
+    std::deque<std::pair<std::uint64_t, std::uint64_t>> live;
+    for (const auto& [oh, gen] : evicted_order_)
+      if (auto o = evicted_.find(oh); o != evicted_.end() && o->second.generation == gen) live.emplace_back(oh, gen);
+    evicted_order_.swap(live);
+  }
   (s.suspended ? parked_ : lru_).erase(s.lru);
   sessions_.erase(it);
 }

@@ -87,7 +87,9 @@ class NotingScorer : public Scorer {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!(*verdicts)[i].anomalous) continue;
       auto& positions = ledger_.anomalous[anomaly_record_id(*batch[i], model_version())];
-      for (const auto& e : batch[i]->events) positions.push_back(e.pos);
+      // Events before `context` were released by an earlier window (a suspended or evicted
+      // session's last events, kept as the model's context): this record does not hold them.
+      for (std::size_t e = batch[i]->context; e < batch[i]->events.size(); ++e) positions.push_back(batch[i]->events[e].pos);
     }
     return verdicts;
   }

@@ -385,10 +385,109 @@ TEST_CASE("the open-session limit evicts the least recently active session", "[w
   CHECK(w.open_sessions() == 2);
   CHECK(w.stats().sessions_evicted == 1);
   CHECK(w.stats().sessions_opened == 3);
-  add(w, 4, "b", 4, out);  // "b" reopens as a new session: evicts "a"
+  add(w, 4, "b", 4, out);  // "b" comes back: evicts "a"
   REQUIRE(out.size() == 2);
   CHECK(out[1].key == "a");
   CHECK(offsets(out[1]) == std::vector<std::int64_t>{0, 2});
+  CHECK(w.stats().sessions_returned == 1);  // "b" continues after its event 0 (tumbling: no context)
+  w.flush(out, CloseReason::end_of_input);
+  for (const auto& x : out)
+    if (x.key == "b" && x.reason == CloseReason::end_of_input) {
+      CHECK(x.context == 0);
+      CHECK(x.start == 1);
+      CHECK(released(x) == std::vector<std::int64_t>{4});
+    }
+}
+
+TEST_CASE("without max_evicted_sessions an evicted session that comes back starts anew", "[windower]") {
+  WindowConfig c = session_cfg(100);
+  c.max_open_sessions = 1;
+  c.max_evicted_sessions = 0;
+  Windower w(c);
+  std::vector<Window> out;
+  add(w, 0, "a", 0, out);
+  add(w, 1, "b", 1, out);
+  add(w, 2, "a", 2, out);
+  CHECK(w.stats().sessions_returned == 0);
+  CHECK(w.evicted_sessions() == 0);
+  w.flush(out, CloseReason::end_of_input);
+  REQUIRE(out.size() == 3);
+  CHECK((out[2].key == "a" && out[2].context == 0 && out[2].start == 0 && offsets(out[2]) == std::vector<std::int64_t>{2}));
+}
+
+TEST_CASE("an evicted session that comes back continues exactly as a suspended one", "[windower]") {
+  WindowConfig c = session_cfg(6, 3);
+  c.end_timeout_ms = 5000;
+  c.score_closing = true;
+  auto line = [](Windower& w, std::int64_t offset, std::string_view key, std::int64_t now, std::vector<Window>& out) {
+    std::string_view keys[] = {key};
+    w.add(ev(offset, static_cast<core::TemplateId>(offset % 7 + 1)), keys, now, out);
+  };
+  const std::vector<std::int64_t> first = {0, 1, 2, 3, 4, 5, 6, 7}, later = {10, 11, 12, 13, 14};
+  // Reference: "a" pauses (suspended at idle) and continues.
+  std::vector<Window> ref;
+  {
+    Windower w(c);
+    for (auto o : first) line(w, o, "a", 0, ref);
+    w.tick(1000, ref);
+    for (auto o : later) line(w, o, "a", 2000, ref);
+    w.flush(ref, CloseReason::end_of_input);
+  }
+  // The same session evicted by another one, then coming back.
+  c.max_open_sessions = 1;
+  std::vector<Window> got_all;
+  Windower w(c);
+  for (auto o : first) line(w, o, "a", 0, got_all);
+  line(w, 100, "b", 10, got_all);  // evicts "a"
+  CHECK(w.evicted_sessions() == 1);
+  for (auto o : later) line(w, o, "a", 20, got_all);  // evicts "b"; "a" continues
+  CHECK(w.stats().sessions_returned == 1);
+  CHECK(w.evicted_sessions() == 1);  // "b" now
+  w.flush(got_all, CloseReason::end_of_input);
+  std::vector<const Window*> got;
+  for (const auto& x : got_all)
+    if (x.key == "a") got.push_back(&x);
+  REQUIRE(got.size() == ref.size());
+  auto ids = [](const Window& x) {
+    std::vector<core::TemplateId> v;
+    for (const auto& e : x.events) v.push_back(e.template_id);
+    return v;
+  };
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    CHECK(ids(*got[i]) == ids(ref[i]));
+    CHECK(released(*got[i]) == released(ref[i]));
+    CHECK(got[i]->start == ref[i].start);
+    CHECK(got[i]->judged == ref[i].judged);
+    CHECK(got[i]->context == ref[i].context);
+    CHECK(got[i]->sequence == ref[i].sequence);
+    CHECK(got[i]->release_only == ref[i].release_only);
+    CHECK((got[i]->reason == ref[i].reason ||
+           (ref[i].reason == CloseReason::suspended && got[i]->reason == CloseReason::evicted)));
+  }
+  CHECK(w.buffered_events() == 0);
+}
+
+TEST_CASE("remembered evicted sessions are bounded, oldest first", "[windower]") {
+  WindowConfig c = session_cfg(100);
+  c.max_open_sessions = 1;
+  c.max_evicted_sessions = 2;
+  Windower w(c);
+  std::vector<Window> out;
+  for (int k = 0; k < 5; ++k) add(w, k, std::string(1, static_cast<char>('a' + k)), k, out);  // a..d evicted
+  CHECK(w.evicted_sessions() == 2);  // c and d
+  add(w, 10, "a", 10, out);  // forgotten: starts anew; evicts e (c is pushed out)
+  CHECK(w.stats().sessions_returned == 0);
+  CHECK(w.evicted_sessions() == 2);  // d and e
+  add(w, 11, "d", 11, out);  // remembered: continues; evicts a
+  CHECK(w.stats().sessions_returned == 1);
+  add(w, 12, "d", 12, out);
+  add(w, 13, "c", 13, out);  // forgotten: starts anew; evicts d (e is pushed out)
+  CHECK(w.stats().sessions_returned == 1);
+  add(w, 14, "d", 14, out);  // d, evicted again after it came back, is remembered once more
+  CHECK(w.stats().sessions_returned == 2);
+  w.flush(out, CloseReason::end_of_input);
+  for (const auto& x : out)
+    if (x.key == "d" && x.reason == CloseReason::end_of_input) CHECK(x.start == 3);  // events 3, 11, 12 before
 }
 
 TEST_CASE("a line naming several sessions joins each once; unkeyed lines join none", "[windower]") {

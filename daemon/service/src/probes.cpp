@@ -133,6 +133,8 @@ DaemonProbes export_daemon_metrics(Metrics& metrics, const BundleMapper& mapper,
       {"logguard_pending_windows_total",
        "Count windows previewed (judged on their templates) when the stream went quiet before they filled",
        ps.pending_previews},
+      {"logguard_sessions_returned_total",
+       "Evicted sessions whose key came back and that continued where they were evicted", ps.sessions_returned},
   });
   gauges(metrics, {
       {"logguard_known_templates", "Parser templates that map to a bundle template", m.templates_known},
@@ -140,6 +142,9 @@ DaemonProbes export_daemon_metrics(Metrics& metrics, const BundleMapper& mapper,
       {"logguard_open_sessions", "Open sessions (suspended ones included)", ps.sessions_open},
       {"logguard_suspended_sessions", "Open sessions suspended after idle_timeout_ms, kept until end_timeout_ms",
        ps.sessions_suspended},
+      {"logguard_evicted_sessions",
+       "Evicted sessions remembered (position and last templates) so that a returning key continues them",
+       ps.sessions_remembered},
       {"logguard_scorer_queue_windows", "Windows waiting for the scorer", ps.scorer_queue},
       {"logguard_sink_queue_windows", "Scored windows waiting for the sink", ps.sink_queue},
   });

@@ -428,7 +428,8 @@ int run_daemon(const std::string& config_path) {
     const auto& ms = s->mapper->stats();
     const auto& ss = s->scorer->stats();
     log_info("stream %s: %llu records, %llu lines, %llu windows, %llu model windows (cache %llu hits / %llu misses), "
-             "%llu anomalies (%llu suppressed), %llu delivered, %llu unknown events, %llu records rejected",
+             "%llu anomalies (%llu suppressed), %llu delivered, %llu unknown events, %llu records rejected, "
+             "%llu sessions evicted (%llu came back)",
              s->name.c_str(), static_cast<unsigned long long>(st.records.load()),
              static_cast<unsigned long long>(ms.lines.load()), static_cast<unsigned long long>(st.windows.load()),
              static_cast<unsigned long long>(ss.model_windows.load()),
@@ -437,7 +438,9 @@ int run_daemon(const std::string& config_path) {
              static_cast<unsigned long long>(st.anomalies.load()), static_cast<unsigned long long>(st.suppressed.load()),
              static_cast<unsigned long long>(st.delivered.load()),
              static_cast<unsigned long long>(ms.events_unknown.load()),
-             static_cast<unsigned long long>(s->decoder ? s->decoder->stats().rejected_total() : 0));
+             static_cast<unsigned long long>(s->decoder ? s->decoder->stats().rejected_total() : 0),
+             static_cast<unsigned long long>(st.sessions_evicted.load()),
+             static_cast<unsigned long long>(st.sessions_returned.load()));
     if (!s->result) {
       log_error("stream %s: %s", s->name.c_str(), s->result.error().message.c_str());
       rc = kRuntimeError;

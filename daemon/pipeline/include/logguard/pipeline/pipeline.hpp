@@ -146,6 +146,8 @@ struct PipelineStats {
   std::atomic<std::uint64_t> sessions_suspended{0};  // open sessions now suspended (gauge)
   std::atomic<std::uint64_t> sessions_resumed{0};    // suspended sessions that received a line again
   std::atomic<std::uint64_t> pending_previews{0};    // count mode: open windows previewed when the stream went quiet
+  std::atomic<std::uint64_t> sessions_returned{0};   // evicted sessions whose key came back and continued
+  std::atomic<std::uint64_t> sessions_remembered{0}; // evicted sessions remembered (gauge)
   std::atomic<std::uint64_t> scorer_queue{0};     // windows waiting for the scorer
   std::atomic<std::uint64_t> sink_queue{0};       // scored windows waiting for the sink
 };

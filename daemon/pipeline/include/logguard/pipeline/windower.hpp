@@ -5,7 +5,10 @@
 //    message key). A session emits a window when it holds `length` events and then slides
 //    by `stride` (stride == length: tumbling), and closes on idle timeout, on eviction (the
 //    open-session limit was reached: the least recently active session closes, counted) or
-//    at flush(). A closing session emits its remaining events.
+//    at flush(). A closing session emits its remaining events. An evicted session is
+//    remembered compactly (up to max_evicted_sessions: its position and the templates of its
+//    last `length - stride` events, not its lines), so that a later line of its key continues
+//    it like a suspended session instead of starting a new one.
 //    With `end_timeout_ms` (> idle_timeout_ms; not for entity keys) idle time does not end a
 //    session: after idle_timeout_ms it is *suspended* -- its pending events are emitted in a
 //    `suspended` window (scored, the end not judged) and its last `length - stride` events stay,
@@ -30,6 +33,7 @@
 // after construction except std::bad_alloc. Thread-safety: none (one owner thread).
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <list>
 #include <span>
@@ -61,6 +65,9 @@ struct WindowConfig {
                                           // without an event (suspended from idle_timeout_ms
                                           // on); 0 = at idle_timeout_ms (no suspension)
   std::size_t max_open_sessions = 100000;  // open sessions, suspended ones included
+  std::size_t max_evicted_sessions = 1000000;  // session mode: evicted sessions remembered (their
+                                          // position and last events' templates, ~150 bytes
+                                          // each) so that a later line continues them; 0 = none
   std::int64_t window_ms = 60000;         // time mode: window span of event time
   std::int64_t stride_ms = 0;             // time mode: slide; 0 = window_ms
   bool score_closing = false;             // a closing window is scored even when all its events
@@ -94,6 +101,7 @@ struct WindowerStats {
   std::uint64_t sessions_suspended = 0;
   std::uint64_t sessions_resumed = 0;      // a suspended session received a line again
   std::uint64_t pending_previews = 0;      // count mode: `pending` windows of a quiet stream
+  std::uint64_t sessions_returned = 0;     // an evicted session's key came back: it continued
 };
 
 /// A Windower's open state, for checkpoints: plain data, `idle_ms` relative to the moment
@@ -170,6 +178,8 @@ class Windower {
   }
   /// Events held in open sessions / the time stream.
   std::size_t buffered_events() const noexcept { return buffered_; }
+  /// Evicted sessions remembered (not kept in checkpoints).
+  std::size_t evicted_sessions() const noexcept { return evicted_.size(); }
   const WindowerStats& stats() const noexcept { return stats_; }
   const WindowConfig& config() const noexcept { return config_; }
 
@@ -205,6 +215,8 @@ class Windower {
   template <class E>
   std::size_t add_impl(E&& e, std::span<const std::string_view> keys, std::int64_t now_ms, std::vector<Window>& out);
   void close_session(Map::iterator it, CloseReason reason, std::vector<Window>& out);
+  // Closes the session to make room; remembers it when max_evicted_sessions allows.
+  void evict_session(Map::iterator it, std::vector<Window>& out);
   // Scores the pending events of an idle session and keeps its last events as context.
   void suspend_session(Map::iterator it, std::vector<Window>& out);
   // Count mode, quiet stream: previews the open window's new events and parks it until a line
@@ -223,6 +235,16 @@ class Windower {
   Map sessions_;
   std::list<Node*> lru_;     // active sessions, least recently active first
   std::list<Node*> parked_;  // suspended sessions, least recently active first
+  // Evicted sessions, by the hash of their key (a collision of 64-bit hashes among the
+  // remembered keys is negligible), oldest first in evicted_order_ with a generation, so a
+  // key evicted again after it came back is not dropped by its older entry.
+  struct Evicted {
+    std::uint64_t start = 0, judged = 0, next_sequence = 0, generation = 0;
+    std::vector<std::uint32_t> context;  // template ids of the last `length - stride` events
+  };
+  std::unordered_map<std::uint64_t, Evicted> evicted_;
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> evicted_order_;  // (key hash, generation)
+  std::uint64_t evicted_generation_ = 0;
   // time mode
   std::vector<Event> stream_;
   std::size_t stream_unscored_ = 0;
