@@ -5,6 +5,9 @@
 # the fixed part (model, parser, libraries).
 #
 #   bench/session_memory.sh BIN_DIR BUNDLE [N1 N2 E]        (defaults 20000 100000 10)
+# EVICTED=1: bytes per *remembered evicted* session instead: room for 1,000 open sessions, so
+# nearly every session is evicted and remembered (pipeline.window.max_evicted_sessions), and
+# the slope is taken over logguard_evicted_sessions (use E=1).
 # Prints one line per size and the slope; the lines are rendered from HDFS_5k's real lines
 # with fresh block ids (~150 bytes each). No broker needed.
 set -euo pipefail
@@ -35,12 +38,14 @@ for i in range(e):            # event i of every session, sessions interleaved
     for s in range(n):
         out.write(blk.sub("blk_%d" % (7000000000000000000 + s), rng.choice(pool), count=1) + "\n")
 PY
+  local max_open=$((n + 1000))
+  [[ ${EVICTED:-0} == 1 ]] && max_open=1000
   cat >"$WORK/d.yaml" <<YAML
 source: {type: stdin}
 sink: {type: file, path: $WORK/out.jsonl}
 model: {bundle: $BUNDLE}
 pipeline:
-  window: {key_pattern: 'blk_-?\d+', idle_timeout_ms: 0, max_open_sessions: $((n + 1000)), length: 400, stride: 200}
+  window: {key_pattern: 'blk_-?\d+', idle_timeout_ms: 0, max_open_sessions: $max_open, length: 400, stride: 200}
 metrics: {address: 127.0.0.1, port: $port}
 YAML
   mkfifo "$WORK/fifo"
@@ -57,6 +62,7 @@ YAML
   local rss open
   rss=$(awk '/VmRSS/ {print $2 * 1024}' "/proc/$PID/status")
   open=$(metric logguard_open_sessions)
+  [[ ${EVICTED:-0} == 1 ]] && open=$(metric logguard_evicted_sessions)
   exec 3>&-
   wait "$PID" || true
   PID=""
@@ -64,8 +70,10 @@ YAML
   echo "$n $rss $open"
 }
 
+what="open"
+[[ ${EVICTED:-0} == 1 ]] && what="evicted and remembered"
 read -r a rss_a open_a < <(measure "$N1")
-echo "sessions open: $open_a, RSS $((rss_a / 1048576)) MiB ($E lines each)"
+echo "sessions $what: $open_a, RSS $((rss_a / 1048576)) MiB ($E lines each)"
 read -r b rss_b open_b < <(measure "$N2")
-echo "sessions open: $open_b, RSS $((rss_b / 1048576)) MiB ($E lines each)"
-echo "bytes per open session of $E lines: $(( (rss_b - rss_a) / (open_b - open_a) ))"
+echo "sessions $what: $open_b, RSS $((rss_b / 1048576)) MiB ($E lines each)"
+echo "bytes per $what session of $E lines: $(( (rss_b - rss_a) / (open_b - open_a) ))"

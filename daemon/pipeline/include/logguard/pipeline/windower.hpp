@@ -66,7 +66,7 @@ struct WindowConfig {
                                           // on); 0 = at idle_timeout_ms (no suspension)
   std::size_t max_open_sessions = 100000;  // open sessions, suspended ones included
   std::size_t max_evicted_sessions = 1000000;  // session mode: evicted sessions remembered (their
-                                          // position and last events' templates, ~150 bytes
+                                          // position and last events' templates, ~170 bytes
                                           // each) so that a later line continues them; 0 = none
   std::int64_t window_ms = 60000;         // time mode: window span of event time
   std::int64_t stride_ms = 0;             // time mode: slide; 0 = window_ms
