@@ -467,6 +467,8 @@ void Windower::restore(WindowerState st, std::int64_t now_ms) {
   sessions_.clear();
   lru_.clear();
   parked_.clear();
+  evicted_.clear();  // not in checkpoints
+  evicted_order_.clear();
   buffered_ = 0;
   adopt_sessions(std::move(st.sessions), now_ms);  // a duplicate key cannot come from state()
   stream_ = std::move(st.stream);
