@@ -2,6 +2,7 @@
 // handover take of the open windows (Windower::state()), and of destroying that copy.
 //
 //   bench_checkpoint_copy [--sessions N] [--events M] [--line-bytes L] [--reps R] [--topic T]
+//                         [--evicted K]
 //
 // Builds a session-mode Windower (W=100, no idle timeout, open-session limit N) holding N
 // open sessions x M events (defaults 100000 x 30, so no window is emitted), added the way
@@ -9,6 +10,10 @@
 // about L bytes (default 140) per event naming its session's block id; partition topic T
 // (default "hdfs-logs"). Then times R times (default 5) `state()` and the destruction of
 // the returned copy, and prints one JSON object with the medians and every sample.
+// With --evicted K, instead: a Windower of the HDFS bundle's default layout (length 40, stride
+// 30) with room for one open session is given K sessions of 10 events one after another, so
+// that K - 1 are evicted and remembered (pipeline.window.max_evicted_sessions), and the copy
+// of those (10 template ids each) is timed.
 // Single-threaded; RSS figures are getrusage peaks (at start, after filling, at the end).
 #include <sys/resource.h>
 
@@ -57,7 +62,7 @@ std::string json_array(const std::vector<double>& v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t sessions = 100'000, events = 30, line_bytes = 140, reps = 5;
+  std::size_t sessions = 100'000, events = 30, line_bytes = 140, reps = 5, evicted = 0;
   std::string topic = "hdfs-logs";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -67,8 +72,10 @@ int main(int argc, char** argv) {
     else if (a == "--line-bytes" && has) line_bytes = std::stoul(argv[++i]);
     else if (a == "--reps" && has) reps = std::stoul(argv[++i]);
     else if (a == "--topic" && has) topic = argv[++i];
+    else if (a == "--evicted" && has) evicted = std::stoul(argv[++i]);
     else {
-      std::cerr << "usage: bench_checkpoint_copy [--sessions N] [--events M] [--line-bytes L] [--reps R] [--topic T]\n";
+      std::cerr << "usage: bench_checkpoint_copy [--sessions N] [--events M] [--line-bytes L] [--reps R] [--topic T] "
+                   "[--evicted K]\n";
       return 2;
     }
   }
@@ -78,6 +85,53 @@ int main(int argc, char** argv) {
   }
 
   const long rss_start = peak_rss_mib();
+  if (evicted > 0) {
+    WindowConfig ec;
+    ec.length = 40;
+    ec.stride = 30;
+    ec.idle_timeout_ms = 0;
+    ec.max_open_sessions = 1;
+    ec.max_evicted_sessions = evicted;
+    Windower w(ec);
+    std::vector<Window> sink;
+    const auto fill0 = SteadyClock::now();
+    std::int64_t offset = 0;
+    for (std::size_t s = 0; s < evicted; ++s) {
+      const std::string key = "blk_-" + std::to_string(1608999687919862906ULL + s * 7919);
+      for (int m = 0; m < 10; ++m) {
+        Event e;
+        e.template_id = static_cast<logguard::core::TemplateId>(1 + (m % 29));
+        e.pos.tp = TopicPartition{topic, 0};
+        e.pos.offset = offset++;
+        const std::string_view k = key;
+        w.add(std::move(e), std::span<const std::string_view>(&k, 1), 0, sink);
+      }
+      sink.clear();
+    }
+    const double fill_ms = ms_since(fill0);
+    const long rss_filled = peak_rss_mib();
+    std::vector<double> copy_ms, destroy_ms;
+    std::size_t check = 0;
+    for (std::size_t r = 0; r < reps; ++r) {
+      auto t0 = SteadyClock::now();
+      auto* state = new WindowerState(w.state(0));
+      copy_ms.push_back(ms_since(t0));
+      check += state->evicted.size();
+      t0 = SteadyClock::now();
+      delete state;
+      destroy_ms.push_back(ms_since(t0));
+    }
+    if (check != reps * (evicted - 1)) {
+      std::cerr << "bench_checkpoint_copy: copied " << check << " evicted sessions\n";
+      return 1;
+    }
+    std::printf(
+        "{\"bench\":\"checkpoint_copy_evicted\",\"evicted\":%zu,\"reps\":%zu,\"fill_ms\":%.1f,\"rss_start_mib\":%ld,"
+        "\"rss_filled_mib\":%ld,\"state_ms_median\":%.2f,\"destroy_ms_median\":%.2f,\"state_ms\":%s,\"destroy_ms\":%s}\n",
+        evicted - 1, reps, fill_ms, rss_start, rss_filled, median(copy_ms), median(destroy_ms),
+        json_array(copy_ms).c_str(), json_array(destroy_ms).c_str());
+    return 0;
+  }
   WindowConfig wc;
   wc.mode = WindowConfig::Mode::session;
   wc.length = 100;

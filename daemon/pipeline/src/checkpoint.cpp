@@ -20,9 +20,11 @@ namespace logguard::daemon {
 namespace {
 
 constexpr char kMagic[8] = {'L', 'G', 'C', 'K', 'P', 'T', '\r', '\n'};
-// Version 2 (current) checks the file with XXH64; version 1 (FNV-1a, ~0.4 s per 100k open
-// sessions on this machine) is still read.
-constexpr std::uint32_t kVersion = 3;
+// Version 2 checks the file with XXH64; version 1 (FNV-1a, ~0.4 s per 100k open sessions on
+// this machine) is still read. Version 3 adds the sessions' positions, version 4 the evicted
+// sessions remembered; a file (or handover record) without any is written as version 3, so
+// that builds reading up to 3 still read it.
+constexpr std::uint32_t kVersion = 4;
 constexpr std::uint32_t kOldestVersion = 1;
 constexpr const char* kFileName = "checkpoint.lgc";
 
@@ -203,7 +205,8 @@ namespace {
 
 void encode(Writer& w, const CheckpointMeta& m, const PipelineCheckpoint& p) {
   w.raw(std::string_view(kMagic, sizeof kMagic));
-  w.u32(kVersion);
+  const bool evicted = !p.windows.evicted.empty();
+  w.u32(evicted ? 4 : 3);
   w.str(m.model_version);
   w.str(m.window_mode);
   w.i64(m.created_ms);
@@ -243,6 +246,20 @@ void encode(Writer& w, const CheckpointMeta& m, const PipelineCheckpoint& p) {
   w.u64(win.stream_sequence);
   w.i64(win.stream_idle_ms);
   put_events(w, topics, win.stream);
+  if (evicted) {  // version 4
+    w.u64(win.evicted.size());
+    std::size_t at = 0;
+    for (const auto& e : win.evicted) {
+      w.u64(e.key_hash);
+      w.u64(e.start);
+      w.u64(e.judged);
+      w.u64(e.next_sequence);
+      const std::size_t n = std::min(e.context, win.evicted_context.size() - std::min(at, win.evicted_context.size()));
+      w.u64(n);
+      for (std::size_t i = 0; i < n; ++i) w.u32(win.evicted_context[at + i]);
+      at += n;
+    }
+  }
 }
 
 }  // namespace
@@ -316,6 +333,17 @@ CheckpointFile decode_checkpoint(const std::string& bytes, const std::string& so
   win.stream_sequence = r.u64();
   win.stream_idle_ms = r.i64();
   win.stream = get_events(r, topics);
+  if (version >= 4) {
+    win.evicted.resize(r.count(40));
+    for (auto& e : win.evicted) {
+      e.key_hash = r.u64();
+      e.start = r.u64();
+      e.judged = r.u64();
+      e.next_sequence = r.u64();
+      e.context = r.count(4);
+      for (std::size_t i = 0; i < e.context; ++i) win.evicted_context.push_back(r.u32());
+    }
+  }
   if (!r.done()) r.fail("trailing bytes");
   return c;
 }

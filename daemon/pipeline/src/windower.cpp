@@ -454,6 +454,14 @@ WindowerState Windower::state(std::int64_t now_ms) const {
                              std::max<std::int64_t>(0, now_ms - s.last_seen_ms), s.tp, true, s.start, s.judged,
                              s.context, s.suspended});
     }
+  st.evicted.reserve(evicted_.size());
+  st.evicted_context.reserve(evicted_.size() * (config_.length - config_.effective_stride()));
+  for (const auto& [h, gen] : evicted_order_)
+    if (auto o = evicted_.find(h); o != evicted_.end() && o->second.generation == gen) {
+      const Evicted& e = o->second;
+      st.evicted.push_back({h, e.start, e.judged, e.next_sequence, e.context.size()});
+      st.evicted_context.insert(st.evicted_context.end(), e.context.begin(), e.context.end());
+    }
   st.stream = stream_;
   st.stream_unscored = stream_unscored_;
   st.stream_sequence = stream_sequence_;
@@ -467,10 +475,30 @@ void Windower::restore(WindowerState st, std::int64_t now_ms) {
   sessions_.clear();
   lru_.clear();
   parked_.clear();
-  evicted_.clear();  // not in checkpoints
+  evicted_.clear();
   evicted_order_.clear();
   buffered_ = 0;
   adopt_sessions(std::move(st.sessions), now_ms);  // a duplicate key cannot come from state()
+  if (config_.mode == WindowConfig::Mode::session && config_.max_evicted_sessions > 0) {
+    const std::size_t skip = st.evicted.size() > config_.max_evicted_sessions
+                                 ? st.evicted.size() - config_.max_evicted_sessions : 0;  // oldest first
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < st.evicted.size(); ++i) {
+      const auto& in = st.evicted[i];
+      const std::size_t from = std::min(at, st.evicted_context.size());
+      at = std::min(at + in.context, st.evicted_context.size());
+      if (i < skip) continue;
+      Evicted ev;
+      ev.start = in.start;
+      ev.judged = in.judged;
+      ev.next_sequence = in.next_sequence;
+      ev.context.assign(st.evicted_context.begin() + static_cast<std::ptrdiff_t>(from),
+                        st.evicted_context.begin() + static_cast<std::ptrdiff_t>(at));
+      ev.generation = ++evicted_generation_;
+      evicted_order_.emplace_back(in.key_hash, ev.generation);
+      evicted_[in.key_hash] = std::move(ev);
+    }
+  }
   stream_ = std::move(st.stream);
   stream_unscored_ = std::min(st.stream_unscored, stream_.size());
   stream_sequence_ = st.stream_sequence;

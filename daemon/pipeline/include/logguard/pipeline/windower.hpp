@@ -122,6 +122,15 @@ struct WindowerState {
     bool suspended = false;
   };
   std::vector<Session> sessions;  // least recently active first (session/count mode)
+  // Evicted sessions remembered (session mode; max_evicted_sessions), oldest first.
+  struct Evicted {
+    std::uint64_t key_hash = 0;  // std::hash of the key
+    std::uint64_t start = 0, judged = 0, next_sequence = 0;
+    std::size_t context = 0;     // template ids of the session's last events: the next
+                                 // `context` of evicted_context (one array: one allocation)
+  };
+  std::vector<Evicted> evicted;
+  std::vector<std::uint32_t> evicted_context;
   // time mode
   std::vector<Event> stream;
   std::size_t stream_unscored = 0;
@@ -178,7 +187,7 @@ class Windower {
   }
   /// Events held in open sessions / the time stream.
   std::size_t buffered_events() const noexcept { return buffered_; }
-  /// Evicted sessions remembered (not kept in checkpoints).
+  /// Evicted sessions remembered (kept in checkpoints, not in handovers).
   std::size_t evicted_sessions() const noexcept { return evicted_.size(); }
   const WindowerStats& stats() const noexcept { return stats_; }
   const WindowConfig& config() const noexcept { return config_; }
