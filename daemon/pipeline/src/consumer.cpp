@@ -42,6 +42,17 @@ void Pipeline::Impl::store_offsets() {
   ++stats.offset_stores;
 }
 
+void Pipeline::Impl::sample_windower_stats() {
+  const auto& w = windower.stats();
+  stats.sessions_open = windower.open_sessions();
+  stats.sessions_evicted = w.sessions_evicted;
+  stats.sessions_suspended = windower.suspended_sessions();
+  stats.sessions_resumed = w.sessions_resumed;
+  stats.pending_previews = w.pending_previews;
+  stats.sessions_returned = w.sessions_returned;
+  stats.sessions_remembered = windower.evicted_sessions();
+}
+
 std::vector<SourcePosition> Pipeline::Impl::position_list() const {
   std::vector<SourcePosition> out;
   out.reserve(positions.size());
@@ -140,13 +151,7 @@ void Pipeline::Impl::consume(const std::atomic<bool>& stop) {
     if (wall - last_tick >= config.tick_ms) {
       if (tick_hook) tick_hook();
       store_offsets();
-      stats.sessions_open = windower.open_sessions();
-      stats.sessions_evicted = windower.stats().sessions_evicted;
-      stats.sessions_suspended = windower.suspended_sessions();
-      stats.sessions_resumed = windower.stats().sessions_resumed;
-      stats.pending_previews = windower.stats().pending_previews;
-      stats.sessions_returned = windower.stats().sessions_returned;
-      stats.sessions_remembered = windower.evicted_sessions();
+      sample_windower_stats();
       stats.scorer_queue = to_scorer.size();
       stats.sink_queue = to_sink.size();
       last_tick = wall;
@@ -173,8 +178,7 @@ void Pipeline::Impl::consume(const std::atomic<bool>& stop) {
   // End of input or stop: close every session and hand everything over (at a stop the sessions
   // are cut: their events are scored, their end is not judged).
   windower.flush(pending, ended ? CloseReason::end_of_input : CloseReason::shutdown);
-  stats.sessions_evicted = windower.stats().sessions_evicted;
-  stats.sessions_returned = windower.stats().sessions_returned;
+  sample_windower_stats();
   if (paused) source.resume();
   while (!failed && !offer(pending, next, 100ms)) {
   }

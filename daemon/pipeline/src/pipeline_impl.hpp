@@ -119,6 +119,7 @@ struct Pipeline::Impl {
                            std::vector<Window>& pending);
   bool offer(std::vector<Window>& pending, std::size_t& next, std::chrono::milliseconds wait);
   void store_offsets();
+  void sample_windower_stats();  // the windower's counters into `stats` (consumer thread)
   std::vector<SourcePosition> position_list() const;
 
   // scoring.cpp

@@ -249,11 +249,7 @@ void Windower::evict_session(Map::iterator it, std::vector<Window>& out) {
     return;
   }
   Session& s = it->second;
-  if (s.events.size() > config_.length) emit_full(it, out);  // restored with a longer length
-  // Pending events are scored now (the end is not judged), as at a suspension.
-  if (s.context < s.events.size() && emit_closing(it, CloseReason::evicted, true, out))
-    s.judged = s.start + s.events.size();
-  const std::size_t keep = std::min(s.events.size(), config_.length - config_.effective_stride());
+  const std::size_t keep = score_pending(it, CloseReason::evicted, out);
   Evicted ev;
   ev.start = s.start + (s.events.size() - keep);
   ev.judged = s.judged;
@@ -280,16 +276,20 @@ void Windower::evict_session(Map::iterator it, std::vector<Window>& out) {
   sessions_.erase(it);
 }
 
-void Windower::suspend_session(Map::iterator it, std::vector<Window>& out) {
+std::size_t Windower::score_pending(Map::iterator it, CloseReason reason, std::vector<Window>& out) {
   Session& s = it->second;
   if (s.events.size() > config_.length) emit_full(it, out);  // restored with a longer length
   // Pending events are scored now (the end is not judged); events scored by a full window but
   // still held as its overlap are released.
-  if (s.context < s.events.size() && emit_closing(it, CloseReason::suspended, true, out))
-    s.judged = s.start + s.events.size();
-  // The last `length - stride` events (>= the model's window, checked by the scorer) stay as
-  // the context of the session's next window, without their lines.
-  const std::size_t keep = std::min(s.events.size(), config_.length - config_.effective_stride());
+  if (s.context < s.events.size() && emit_closing(it, reason, true, out)) s.judged = s.start + s.events.size();
+  // The last `length - stride` events (>= the model's window, checked by the scorer) are the
+  // context of the session's next window.
+  return std::min(s.events.size(), config_.length - config_.effective_stride());
+}
+
+void Windower::suspend_session(Map::iterator it, std::vector<Window>& out) {
+  Session& s = it->second;
+  const std::size_t keep = score_pending(it, CloseReason::suspended, out);  // kept without their lines
   const std::size_t drop = s.events.size() - keep;
   s.events.erase(s.events.begin(), s.events.begin() + static_cast<std::ptrdiff_t>(drop));
   s.start += drop;

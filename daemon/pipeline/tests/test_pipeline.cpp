@@ -256,6 +256,23 @@ std::vector<std::string> close_reasons(const CapturingSink& sink) {
 // Every event anomalous, so every window becomes a record.
 core::TemplateId warn_everything(const Record&) { return 7; }
 
+// Runs `c` over a PacedSource (see there) on a manual clock; checks that every line was read
+// and returns the close reasons of the records, in order.
+std::vector<std::string> paced_run(const PipelineConfig& c, int batches, std::size_t per_batch,
+                                   std::chrono::milliseconds delay, std::chrono::milliseconds quiet) {
+  ManualClock clock;
+  PacedSource source(clock, batches, per_batch, delay, quiet);
+  FakeScorer scorer;
+  CapturingSink sink;
+  PipelineOptions options;
+  options.clock = &clock;
+  Pipeline p(c, source, warn_everything, scorer, sink, template_text, std::move(options));
+  std::atomic<bool> stop{false};
+  REQUIRE(p.run(stop).has_value());
+  CHECK(p.stats().records == static_cast<std::uint64_t>(batches) * per_batch);
+  return close_reasons(sink);
+}
+
 }  // namespace
 
 TEST_CASE("idle time counts only while the consumer is caught up", "[pipeline][idle]") {
@@ -266,30 +283,11 @@ TEST_CASE("idle time counts only while the consumer is caught up", "[pipeline][i
   SECTION("behind: full batches 60 ms apart do not close a session") {
     // blk_1 gets no line for three polls of 60 ms each (> the idle timeout), but every poll
     // is full: more input is waiting, so its next line is not late (it is in the backlog).
-    ManualClock clock;
-    PacedSource source(clock, 5, 10, 60ms, 0ms);
-    FakeScorer scorer;
-    CapturingSink sink;
-    PipelineOptions options;
-    options.clock = &clock;
-    Pipeline p(c, source, warn_everything, scorer, sink, template_text, std::move(options));
-    std::atomic<bool> stop{false};
-    REQUIRE(p.run(stop).has_value());
-    CHECK(p.stats().records == 50);
-    CHECK(close_reasons(sink) == std::vector<std::string>{"end_of_input", "end_of_input"});
+    CHECK(paced_run(c, 5, 10, 60ms, 0ms) == std::vector<std::string>{"end_of_input", "end_of_input"});
   }
   SECTION("caught up: a quiet input closes the session on idle") {
-    ManualClock clock;
-    PacedSource source(clock, 5, 3, 0ms, 300ms);  // partial batches, then 300 ms of nothing
-    FakeScorer scorer;
-    CapturingSink sink;
-    PipelineOptions options;
-    options.clock = &clock;
-    Pipeline p(c, source, warn_everything, scorer, sink, template_text, std::move(options));
-    std::atomic<bool> stop{false};
-    REQUIRE(p.run(stop).has_value());
-    CHECK(p.stats().records == 15);
-    CHECK(close_reasons(sink) == std::vector<std::string>{"idle", "idle"});
+    // partial batches, then 300 ms of nothing
+    CHECK(paced_run(c, 5, 3, 0ms, 300ms) == std::vector<std::string>{"idle", "idle"});
   }
 }
 
@@ -301,17 +299,7 @@ TEST_CASE("a quiet stream previews its open count window, which is judged whole 
   c.poll_batch = 10;
   auto run = [&](std::int64_t end_timeout_ms) {
     c.window.end_timeout_ms = end_timeout_ms;
-    ManualClock clock;
-    PacedSource source(clock, 5, 3, 0ms, 300ms);  // 15 lines, then 300 ms of nothing
-    FakeScorer scorer;
-    CapturingSink sink;
-    PipelineOptions options;
-    options.clock = &clock;
-    Pipeline p(c, source, warn_everything, scorer, sink, template_text, std::move(options));
-    std::atomic<bool> stop{false};
-    REQUIRE(p.run(stop).has_value());
-    CHECK(p.stats().records == 15);
-    return close_reasons(sink);
+    return paced_run(c, 5, 3, 0ms, 300ms);  // 15 lines, then 300 ms of nothing
   };
   // Held: previewed once when the stream went quiet, judged whole at the end of input.
   CHECK(run(1000) == std::vector<std::string>{"pending", "end_of_input"});

@@ -19,15 +19,20 @@ models::Chunk chunk_of(const Window& w, std::span<const std::uint32_t> ids) {
   return c;
 }
 
+// Lists the window's unknown and abnormal events (context events were reported before).
+void list_unknown_and_abnormal(const Window& w, Verdict& v) {
+  for (std::size_t e = w.context; e < w.events.size(); ++e) {
+    if (w.events[e].template_id == 0) v.unknown.push_back(e);
+    if (w.events[e].template_id == models::kAbnormalTemplate) v.abnormal.push_back(e);
+  }
+}
+
 }  // namespace
 
 Verdict preview_verdict(const Window& w, const models::Detection& det) {
   Verdict v;
   v.threshold = det.threshold;
-  for (std::size_t e = w.context; e < w.events.size(); ++e) {
-    if (w.events[e].template_id == 0) v.unknown.push_back(e);
-    if (w.events[e].template_id == models::kAbnormalTemplate) v.abnormal.push_back(e);
-  }
+  list_unknown_and_abnormal(w, v);
   // Evidence that every model window holding the event carries, whatever the window's other
   // events: the whole window will be judged anomalous too (scores are monotone in the count).
   models::WindowStats one;
@@ -129,11 +134,11 @@ core::Expected<std::vector<Verdict>> BundleScorer::score(std::span<const Window*
     const Window& w = *batch[i];
     const auto& p = plans[i];
     Verdict& v = out[i];
-    v.threshold = m->scorer.detection().threshold;
     if (w.reason == CloseReason::pending) {
       v = preview_verdict(w, m->scorer.detection());
       continue;
     }
+    v.threshold = m->scorer.detection().threshold;
     for (std::size_t j = 0; j < p.windows.size(); ++j) {
       const models::WindowVerdict& mv = got[i][j] ? *got[i][j] : ran[pending[i][j]];
       v.score = std::max(v.score, mv.score);
@@ -169,10 +174,7 @@ core::Expected<std::vector<Verdict>> BundleScorer::score(std::span<const Window*
     }
     std::sort(v.failing.begin(), v.failing.end(),
               [](const FailingPosition& x, const FailingPosition& y) { return x.index < y.index; });
-    for (std::size_t e = w.context; e < w.events.size(); ++e) {  // context events were reported before
-      if (w.events[e].template_id == 0) v.unknown.push_back(e);
-      if (w.events[e].template_id == models::kAbnormalTemplate) v.abnormal.push_back(e);
-    }
+    list_unknown_and_abnormal(w, v);
     if (on_verdict) on_verdict(v.score, v.threshold);
   }
   // Remember the fresh verdicts (bounded: the oldest entries go first).

@@ -226,6 +226,9 @@ class Windower {
   void close_session(Map::iterator it, CloseReason reason, std::vector<Window>& out);
   // Closes the session to make room; remembers it when max_evicted_sessions allows.
   void evict_session(Map::iterator it, std::vector<Window>& out);
+  // Scores the pending events of a session that pauses or is evicted (its end not judged) and
+  // returns how many of its last events are the context of its next window.
+  std::size_t score_pending(Map::iterator it, CloseReason reason, std::vector<Window>& out);
   // Scores the pending events of an idle session and keeps its last events as context.
   void suspend_session(Map::iterator it, std::vector<Window>& out);
   // Count mode, quiet stream: previews the open window's new events and parks it until a line
